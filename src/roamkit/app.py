@@ -1,0 +1,70 @@
+"""ASGI factory: ``create_app(settings)`` builds one roamkit node."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+
+from roamkit import __version__
+from roamkit.api.partners import router as partners_api
+from roamkit.config import Settings
+from roamkit.modules import versions
+from roamkit.modules.registry import mounted
+from roamkit.partners.client import PartnerClient
+from roamkit.protocol.errors import install_error_handlers
+from roamkit.protocol.headers import RequestIdMiddleware
+from roamkit.store.db import Database
+
+log = logging.getLogger("roamkit")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = Database(settings.database_url)
+        await db.migrate()
+        http = httpx.AsyncClient(
+            timeout=settings.http_timeout, headers={"User-Agent": f"roamkit/{__version__}"}
+        )
+        app.state.db = db
+        app.state.partner_client = PartnerClient(http, settings.allow_insecure_urls)
+        log.info(
+            "roamkit %s serving %s as %s, versions %s",
+            __version__,
+            settings.base_url,
+            ",".join(settings.roles),
+            ",".join(settings.versions),
+        )
+        try:
+            yield
+        finally:
+            await http.aclose()
+            await db.dispose()
+
+    app = FastAPI(
+        title="roamkit",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.settings = settings
+    app.add_middleware(RequestIdMiddleware)
+    install_error_handlers(app)
+    app.include_router(versions.router())
+    for spec in mounted(settings):
+        app.include_router(spec.router(spec.version), prefix=f"/ocpi/{spec.version}/{spec.path}")
+    app.include_router(partners_api)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory roamkit.app:app_from_env``."""
+    return create_app(Settings())

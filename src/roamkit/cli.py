@@ -1,0 +1,195 @@
+"""``roamkit`` command line (typer).
+
+Local commands (init, partner invite/list) work on the database directly, so a
+node can be prepared before it runs. Commands that talk to a partner
+(register, rotate, remove) go through the running node's management API,
+because the partner calls that node back during the handshake.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Annotated, Any
+
+import httpx
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from roamkit.config import Settings
+
+app = typer.Typer(
+    help="roamkit: an OCPI 2.1.1 / 2.2.1 node for CPOs and eMSPs.", no_args_is_help=True
+)
+partner_app = typer.Typer(help="Manage OCPI partners (connections).", no_args_is_help=True)
+app.add_typer(partner_app, name="partner")
+
+console = Console()
+err_console = Console(stderr=True)
+
+ApiUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--api-url",
+        envvar="ROAMKIT_API_URL",
+        help="Management API of the running node (default: http://127.0.0.1:PORT).",
+    ),
+]
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except Exception as exc:  # pydantic ValidationError: show it plainly
+        err_console.print(f"[red]invalid configuration:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2))
+
+
+@app.command()
+def init() -> None:
+    """Create or upgrade the database schema (Alembic migrations)."""
+    from roamkit.store.db import run_migrations
+
+    settings = _settings()
+    run_migrations(settings.database_url)
+    console.print(f"database ready: {settings.database_url}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind (ROAMKIT_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (ROAMKIT_PORT).")] = None,
+) -> None:
+    """Run the node: OCPI under /ocpi, the management API under /api."""
+    import uvicorn
+
+    from roamkit.app import create_app
+
+    settings = _settings()
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level=settings.log_level,
+        proxy_headers=True,
+    )
+
+
+async def _local(fn: Any) -> Any:
+    from roamkit.store.db import Database
+
+    settings = _settings()
+    db = Database(settings.database_url)
+    try:
+        await db.migrate()
+        async with db.session() as session:
+            return await fn(session, settings)
+    finally:
+        await db.dispose()
+
+
+def _api(method: str, path: str, api_url: str | None, **kwargs: Any) -> Any:
+    settings = _settings()
+    base = (api_url or f"http://127.0.0.1:{settings.port}").rstrip("/")
+    headers = {"Authorization": f"Bearer {settings.admin_token or ''}"}
+    try:
+        resp = httpx.request(method, base + path, headers=headers, timeout=120, **kwargs)
+    except httpx.HTTPError as exc:
+        err_console.print(f"[red]cannot reach the node at {base}:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    try:
+        body = resp.json()
+    except ValueError:
+        body = {}
+    if resp.status_code >= 300 or not 1000 <= int(body.get("status_code", 0)) < 2000:
+        message = body.get("status_message") or resp.text
+        err_console.print(f"[red]failed (HTTP {resp.status_code}):[/red] {message}")
+        raise typer.Exit(1)
+    return body.get("data")
+
+
+@partner_app.command("invite")
+def partner_invite(
+    name: Annotated[str | None, typer.Option(help="Name for the partner.")] = None,
+) -> None:
+    """Issue a single-use TOKEN_A; prints JSON {"name", "token", "versions_url"}."""
+    from roamkit.partners import repository as repo
+
+    async def run(session: Any, settings: Settings) -> dict[str, str]:
+        try:
+            partner, token = await repo.invite(session, name)
+        except repo.PartnerExists as exc:
+            err_console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from exc
+        return {"name": partner.name, "token": token, "versions_url": settings.versions_url}
+
+    _print_json(asyncio.run(_local(run)))
+
+
+@partner_app.command("register")
+def partner_register(
+    versions_url: Annotated[str, typer.Argument(help="The partner's versions URL.")],
+    token: Annotated[str, typer.Option("--token", help="TOKEN_A the partner gave you.")],
+    name: Annotated[str | None, typer.Option(help="Name for the partner.")] = None,
+    token_encoding: Annotated[
+        str,
+        typer.Option(help="How to send tokens to this partner: auto (by version), base64 or raw."),
+    ] = "auto",
+    api_url: ApiUrl = None,
+) -> None:
+    """Register with a partner (we are the credentials Sender); prints the partner as JSON."""
+    body = {
+        "versions_url": versions_url,
+        "token": token,
+        "name": name,
+        "token_encoding": token_encoding,
+    }
+    _print_json(_api("POST", "/api/partners/register", api_url, json=body))
+
+
+@partner_app.command("list")
+def partner_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List partners and their state."""
+    from roamkit.partners import repository as repo
+
+    async def run(session: Any, _: Settings) -> list[dict[str, Any]]:
+        return [repo.partner_json(p) for p in await repo.list_partners(session)]
+
+    partners = asyncio.run(_local(run))
+    if as_json:
+        _print_json(partners)
+        return
+    table = Table("name", "status", "version", "roles", "versions_url")
+    for p in partners:
+        roles = ", ".join(f"{r['role']} {r['country_code']}*{r['party_id']}" for r in p["roles"])
+        table.add_row(p["name"], p["status"], p["version"] or "", roles, p["versions_url"] or "")
+    console.print(table)
+
+
+@partner_app.command("rotate")
+def partner_rotate(name: str, api_url: ApiUrl = None) -> None:
+    """Renew both tokens of a connection (credentials PUT); prints the partner as JSON."""
+    _print_json(_api("POST", f"/api/partners/{name}/rotate", api_url))
+
+
+@partner_app.command("remove")
+def partner_remove(
+    name: str,
+    force: Annotated[
+        bool, typer.Option(help="Forget the partner even if it cannot be told (DELETE fails).")
+    ] = False,
+    api_url: ApiUrl = None,
+) -> None:
+    """Unregister (credentials DELETE at the partner) and revoke its token here."""
+    _print_json(_api("DELETE", f"/api/partners/{name}", api_url, params={"force": force}))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

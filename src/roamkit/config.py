@@ -1,0 +1,106 @@
+"""Node settings: environment variables ``ROAMKIT_*`` and, optionally, ``roamkit.toml``.
+
+Environment wins over the file, so containers can override a checked-in file.
+The file is looked up in the working directory, or wherever ``ROAMKIT_CONFIG``
+points.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+SUPPORTED_VERSIONS = ("2.2.1", "2.1.1")
+PARTY_ROLES = ("CPO", "EMSP")
+
+
+def _split(value: object) -> object:
+    if isinstance(value, str):
+        return [p.strip() for p in value.split(",") if p.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ROAMKIT_", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///./roamkit.db"
+    base_url: str = "http://127.0.0.1:8000"
+    country_code: str = Field("NL", min_length=2, max_length=2)
+    party_id: str = Field("RKT", min_length=3, max_length=3)
+    roles: Annotated[list[str], NoDecode] = ["CPO"]
+    business_name: str = "roamkit"
+    business_website: str | None = None
+    versions: Annotated[list[str], NoDecode] = list(SUPPORTED_VERSIONS)
+    admin_token: str | None = None
+    allow_insecure_urls: bool = False
+    host: str = "127.0.0.1"
+    port: int = 8000
+    http_timeout: float = 15.0
+    log_level: str = "info"
+
+    @field_validator("roles", "versions", mode="before")
+    @classmethod
+    def _split_lists(cls, value: object) -> object:
+        return _split(value)
+
+    @field_validator("roles")
+    @classmethod
+    def _check_roles(cls, value: list[str]) -> list[str]:
+        roles = [r.upper() for r in value]
+        unknown = set(roles) - set(PARTY_ROLES)
+        if unknown or not roles:
+            raise ValueError(f"ROLES must be a non-empty subset of {PARTY_ROLES}, got {value}")
+        return list(dict.fromkeys(roles))
+
+    @field_validator("versions")
+    @classmethod
+    def _check_versions(cls, value: list[str]) -> list[str]:
+        unknown = set(value) - set(SUPPORTED_VERSIONS)
+        if unknown or not value:
+            raise ValueError(f"VERSIONS must be a non-empty subset of {SUPPORTED_VERSIONS}")
+        return sorted(dict.fromkeys(value), key=version_key, reverse=True)
+
+    @field_validator("country_code", "party_id")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.upper()
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @cached_property
+    def versions_url(self) -> str:
+        return f"{self.base_url}/ocpi/versions"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = Path(os.environ.get("ROAMKIT_CONFIG", "roamkit.toml"))
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_file.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return tuple(sources)
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """Sort key for OCPI version numbers ("2.2.1" > "2.2" > "2.1.1")."""
+    return tuple(int(p) for p in version.split(".") if p.isdigit())

@@ -1,0 +1,88 @@
+"""Request dependencies shared by every OCPI route: settings, database, the caller.
+
+Authentication (2.2.1 #transport_and_format_authorization_header): every
+request needs a known token; TOKEN_A is only good on versions and
+credentials (HTTP 401 elsewhere, CHECKLIST 221-T-4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from roamkit.config import Settings
+from roamkit.partners.client import PartnerClient
+from roamkit.partners.repository import REGISTERED, TokenMatch, find_by_token
+from roamkit.protocol.errors import Unauthorized
+from roamkit.protocol.tokens import token_candidates
+from roamkit.store.db import Database
+from roamkit.store.tables import Partner
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_database(request: Request) -> Database:
+    return request.app.state.db
+
+
+def get_partner_client(request: Request) -> PartnerClient:
+    return request.app.state.partner_client
+
+
+async def get_session(
+    db: Annotated[Database, Depends(get_database)],
+) -> AsyncIterator[AsyncSession]:
+    async with db.session() as session:
+        yield session
+
+
+@dataclass(slots=True)
+class Caller:
+    match: TokenMatch
+
+    @property
+    def partner(self) -> Partner:
+        return self.match.partner
+
+
+async def _authenticate(request: Request, db: Database) -> TokenMatch:
+    candidates = token_candidates(request.headers.get("authorization"))
+    if not candidates:
+        raise Unauthorized("Missing or malformed Authorization header (expected 'Token <token>')")
+    async with db.session() as session:
+        match = await find_by_token(session, candidates)
+    if match is None:
+        raise Unauthorized("Unknown token")
+    return match
+
+
+async def token_a_or_partner(
+    request: Request, db: Annotated[Database, Depends(get_database)]
+) -> Caller:
+    """Versions and credentials: TOKEN_A, a pending or a registered partner's token."""
+    return Caller(await _authenticate(request, db))
+
+
+async def registered_partner(
+    request: Request, db: Annotated[Database, Depends(get_database)]
+) -> Caller:
+    """Functional modules: only a registered partner's token."""
+    match = await _authenticate(request, db)
+    if match.is_token_a:
+        raise Unauthorized("CREDENTIALS_TOKEN_A may only be used on versions and credentials")
+    if match.partner.status != REGISTERED:
+        raise Unauthorized("Partner is not registered")
+    return Caller(match)
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+DatabaseDep = Annotated[Database, Depends(get_database)]
+ClientDep = Annotated[PartnerClient, Depends(get_partner_client)]
+RegistrationCaller = Annotated[Caller, Depends(token_a_or_partner)]
+PartnerCaller = Annotated[Caller, Depends(registered_partner)]

@@ -1,0 +1,1 @@
+"""Partners: the registry of OCPI connections and the credentials flows."""

@@ -1,0 +1,110 @@
+"""Calls to a partner's OCPI API with httpx.
+
+Tolerant of what real partners send (CHECKLIST 211-T-9, A-221-5): any
+envelope variant, HTTP 4xx with an envelope, missing ``timestamp``. Every
+failure becomes a ``PartnerCallError`` with a message an operator can act on.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from roamkit.protocol.tokens import TokenEncoding, encode_token
+
+
+class PartnerCallError(Exception):
+    """A call to a partner failed: unreachable, HTTP error, bad envelope or OCPI error."""
+
+    def __init__(
+        self, message: str, *, http_status: int | None = None, ocpi_status: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.http_status = http_status
+        self.ocpi_status = ocpi_status
+
+
+@dataclass(slots=True)
+class OcpiReply:
+    data: Any
+    status_code: int
+    status_message: str | None
+    headers: httpx.Headers
+
+
+def check_url(url: str, allow_insecure: bool) -> None:
+    """Partner URLs must be https unless ALLOW_INSECURE_URLS (loopback tests) is set."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise PartnerCallError(f"not an http(s) URL: {url!r}")
+    if parts.scheme != "https" and not allow_insecure:
+        raise PartnerCallError(
+            f"partner URL {url!r} is not https (set ROAMKIT_ALLOW_INSECURE_URLS for testing)"
+        )
+
+
+class PartnerClient:
+    """One shared ``httpx.AsyncClient`` per node; per-call token and version."""
+
+    def __init__(self, http: httpx.AsyncClient, allow_insecure: bool) -> None:
+        self.http = http
+        self.allow_insecure = allow_insecure
+
+    async def call(
+        self,
+        method: str,
+        url: str,
+        *,
+        token: str,
+        version: str | None,
+        encoding: TokenEncoding | str = TokenEncoding.AUTO,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        expect_success: bool = True,
+    ) -> OcpiReply:
+        check_url(url, self.allow_insecure)
+        request_id = str(uuid.uuid4())
+        send_headers = {
+            "Authorization": encode_token(token, version, encoding),
+            "X-Request-ID": request_id,
+            "X-Correlation-ID": request_id,
+            **(headers or {}),
+        }
+        try:
+            resp = await self.http.request(
+                method, url, json=json, params=params, headers=send_headers
+            )
+        except httpx.HTTPError as exc:
+            raise PartnerCallError(
+                f"{method} {url} failed: {exc.__class__.__name__}: {exc}"
+            ) from exc
+        try:
+            body = resp.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or "status_code" not in body:
+            raise PartnerCallError(
+                f"{method} {url} answered HTTP {resp.status_code} without an OCPI envelope",
+                http_status=resp.status_code,
+            )
+        try:
+            status_code = int(body["status_code"])
+        except (TypeError, ValueError):
+            raise PartnerCallError(
+                f"{method} {url}: status_code {body['status_code']!r} is not a number",
+                http_status=resp.status_code,
+            ) from None
+        reply = OcpiReply(body.get("data"), status_code, body.get("status_message"), resp.headers)
+        if expect_success and (resp.status_code >= 300 or not 1000 <= status_code < 2000):
+            raise PartnerCallError(
+                f"{method} {url} answered HTTP {resp.status_code}, OCPI {status_code}"
+                + (f": {reply.status_message}" if reply.status_message else ""),
+                http_status=resp.status_code,
+                ocpi_status=status_code,
+            )
+        return reply

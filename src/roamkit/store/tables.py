@@ -1,0 +1,147 @@
+"""Tables. Changes here need an Alembic migration in ``migrations/versions``.
+
+Times are stored as timezone-aware UTC (``UtcDateTime``) on both databases.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from roamkit.protocol.timeutil import utcnow
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Partner(Base):
+    """One OCPI connection. ``status``: invited → registered; pending while we register
+    with them; the row is deleted on unregister."""
+
+    __tablename__ = "partners"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    status: Mapped[str] = mapped_column(String(20))
+    versions_url: Mapped[str | None] = mapped_column(String(255))
+    version: Mapped[str | None] = mapped_column(String(10))
+    roles: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # Token the partner uses to call us (we issued it): only its hash is stored.
+    token_in_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # A new incoming token during a rotation we started: valid alongside the old
+    # one until the partner has confirmed (CHECKLIST A-211-6).
+    token_in_next_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Single-use registration token we issued (CREDENTIALS_TOKEN_A), hashed.
+    token_a_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Token we use to call the partner (they issued it): needed in clear text.
+    token_out: Mapped[str | None] = mapped_column(String(255))
+    token_encoding: Mapped[str] = mapped_column(String(10), default="auto")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+    endpoints: Mapped[list[PartnerEndpoint]] = relationship(
+        back_populates="partner",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+        order_by="PartnerEndpoint.id",
+    )
+
+
+class PartnerEndpoint(Base):
+    """A module endpoint from the partner's version details."""
+
+    __tablename__ = "partner_endpoints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partner_id: Mapped[int] = mapped_column(
+        ForeignKey("partners.id", ondelete="CASCADE"), index=True
+    )
+    module: Mapped[str] = mapped_column(String(50))
+    role: Mapped[str | None] = mapped_column(String(10))
+    url: Mapped[str] = mapped_column(String(255))
+
+    partner: Mapped[Partner] = relationship(back_populates="endpoints")
+
+
+class StoredObject(Base):
+    """An OCPI object (location, tariff, token, session, CDR ...) as canonical JSON,
+    plus its wire JSON per version, written once on change so list pages are
+    assembled from bytes (DESIGN.md §2). ``owner_id`` 0 is our own data,
+    otherwise the partner that sent it. ``id`` orders lists: oldest first."""
+
+    __tablename__ = "objects"
+    __table_args__ = (
+        UniqueConstraint(
+            "module", "owner_id", "country_code", "party_id", "object_id", name="uq_objects_key"
+        ),
+        Index("ix_objects_list", "module", "owner_id", "last_updated", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    module: Mapped[str] = mapped_column(String(30))
+    owner_id: Mapped[int] = mapped_column(Integer, default=0)
+    country_code: Mapped[str] = mapped_column(String(2))
+    party_id: Mapped[str] = mapped_column(String(3))
+    object_id: Mapped[str] = mapped_column(String(255))
+    last_updated: Mapped[datetime] = mapped_column(UtcDateTime)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    wire_v221: Mapped[bytes | None] = mapped_column(LargeBinary)
+    wire_v211: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Quarantine(Base):
+    """Objects a partner sent that we could not accept, with the reason."""
+
+    __tablename__ = "quarantine"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partner_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    module: Mapped[str] = mapped_column(String(30))
+    reason: Mapped[str] = mapped_column(Text)
+    payload: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
