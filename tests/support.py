@@ -13,13 +13,14 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import uvicorn
+from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
 from roamkit.app import create_app
@@ -109,8 +110,12 @@ class Node:
 
 
 @contextmanager
-def run_node(tmp_dir: Path, name: str, **overrides: Any) -> Iterator[Node]:
-    """Start a node; ``overrides`` are Settings fields (roles, versions, party_id ...)."""
+def run_node(
+    tmp_dir: Path, name: str, app_hook: Callable[[FastAPI], None] | None = None,
+    **overrides: Any,
+) -> Iterator[Node]:
+    """Start a node; ``overrides`` are Settings fields (roles, versions, party_id ...);
+    ``app_hook`` may add test-only routes to the app before it starts."""
     with fresh_database(tmp_dir, name) as db_url:
         sock = free_socket()
         port = sock.getsockname()[1]
@@ -124,7 +129,10 @@ def run_node(tmp_dir: Path, name: str, **overrides: Any) -> Iterator[Node]:
         }
         values.update(overrides)
         settings = Settings(**values)
-        config = uvicorn.Config(create_app(settings), log_level="warning", lifespan="on")
+        app = create_app(settings)
+        if app_hook is not None:
+            app_hook(app)
+        config = uvicorn.Config(app, log_level="warning", lifespan="on")
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
         thread.start()

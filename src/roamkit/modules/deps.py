@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from roamkit.config import Settings
 from roamkit.partners.client import PartnerClient
-from roamkit.partners.repository import REGISTERED, TokenMatch, find_by_token
-from roamkit.protocol.errors import Unauthorized
+from roamkit.partners.repository import REGISTERED, TokenMatch, find_by_token, has_party
+from roamkit.protocol.errors import Forbidden, Unauthorized
 from roamkit.protocol.tokens import token_candidates
 from roamkit.store.db import Database
 from roamkit.store.tables import Partner
@@ -86,3 +86,18 @@ DatabaseDep = Annotated[Database, Depends(get_database)]
 ClientDep = Annotated[PartnerClient, Depends(get_partner_client)]
 RegistrationCaller = Annotated[Caller, Depends(token_a_or_partner)]
 PartnerCaller = Annotated[Caller, Depends(registered_partner)]
+
+
+async def party_owner(country_code: str, party_id: str, caller: PartnerCaller) -> Caller:
+    """Client-owned object routes ``{endpoint}/{country_code}/{party_id}/...``: the
+    caller must speak for that party (2.2.1 #transport_and_format_client_owned_object_push;
+    404 is the answer the spec allows)."""
+    if not has_party(caller.partner, country_code, party_id):
+        raise Forbidden(
+            f"Party {country_code.upper()}*{party_id.upper()} is not one of the caller's "
+            "credentials roles"
+        )
+    return caller
+
+
+PartyCaller = Annotated[Caller, Depends(party_owner)]
