@@ -12,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from support import Node, run_node  # noqa: E402
+from support import Node, run_node
 
 
 @pytest.fixture

@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 import base64
 
-from support import Node
-
 from roamkit.partners import repository as repo
 from roamkit.store.db import Database
+from support import Node
 
 
 def token_out(node: Node, partner: str) -> str | None:

@@ -4,6 +4,7 @@ and on both versions; after each step old tokens get 401 and new ones work."""
 from __future__ import annotations
 
 import pytest
+
 from support import Node
 
 from .helpers import b64, token_out

@@ -6,10 +6,10 @@ import re
 
 import pytest
 from fastapi import APIRouter, FastAPI
-from support import Node
 
 from roamkit.modules.deps import PartyCaller
 from roamkit.protocol.envelope import OcpiResponse, ocpi_response
+from support import Node
 
 from .helpers import b64, token_out
 
