@@ -10,10 +10,10 @@ import time
 from pathlib import Path
 
 import httpx
-from support import ADMIN_TOKEN, free_socket, fresh_database
 from typer.testing import CliRunner
 
 from roamkit.cli import app
+from support import ADMIN_TOKEN, free_socket, fresh_database
 
 runner = CliRunner()
 

@@ -90,13 +90,9 @@ async def discover(
             raise DiscoveryError(
                 f"partner does not offer version {version} (offers {sorted(offered)})", 3002
             )
-        reply, used = await _get(
-            client,
-            offered[version],
-            token,
-            encoding if encoding != TokenEncoding.AUTO else used,
-            version,
-        )
+        # The version's default again: some partners want Base64 on /versions but the
+        # raw token on their 2.1.1 details (tests/interop/README.md).
+        reply, used = await _get(client, offered[version], token, encoding, version)
     except PartnerCallError as exc:
         raise DiscoveryError(f"cannot use the partner's API: {exc}", 3001) from exc
     model = VersionDetails211 if version == "2.1.1" else VersionDetails221

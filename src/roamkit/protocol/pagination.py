@@ -93,12 +93,16 @@ def page_headers(
             (k, v) for k, v in request.query_params.multi_items() if k not in ("offset", "limit")
         ]
         params += [("offset", str(next_offset)), ("limit", str(page.limit))]
-        root = base_url.rstrip("/") if base_url else str(request.base_url).rstrip("/")
-        root_path = request.scope.get("root_path", "")
         path = request.url.path
-        if base_url and root_path and path.startswith(root_path):
-            path = path[len(root_path) :]
-        headers["Link"] = f'<{root}{path}?{urlencode(params)}>; rel="next"'
+        root_path = request.scope.get("root_path", "")
+        if base_url:
+            # BASE_URL names the public prefix already; the path carries the mount prefix.
+            if root_path and path.startswith(root_path):
+                path = path[len(root_path) :]
+            url = base_url.rstrip("/") + path
+        else:
+            url = str(request.url.replace(query=""))
+        headers["Link"] = f'<{url}?{urlencode(params)}>; rel="next"'
     return headers
 
 

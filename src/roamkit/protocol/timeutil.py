@@ -8,7 +8,15 @@ refusing the whole object.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+
+_UNPADDED_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?=T|$)")
+
+
+def _pad_date(m: re.Match[str]) -> str:
+    # 2.2.1 #mod_cdrs_cdr_object prints the placeholder "1970-1-1T00:00:00Z" (E-221-16).
+    return f"{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
 
 
 def parse_datetime(value: str | datetime) -> datetime:
@@ -17,6 +25,7 @@ def parse_datetime(value: str | datetime) -> datetime:
         dt = value
     else:
         text = value.strip()
+        text = _UNPADDED_DATE.sub(_pad_date, text)
         if text.endswith(("Z", "z")):
             text = text[:-1] + "+00:00"
         dt = datetime.fromisoformat(text)
@@ -30,7 +39,9 @@ def format_datetime(value: datetime) -> str:
     every partner accept (2.1.1 has no fractional seconds)."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    v = value.astimezone(UTC)
+    # Not strftime: glibc's %Y does not pad years before 1000 (.NET's MinValue is year 1).
+    return f"{v.year:04d}-{v.month:02d}-{v.day:02d}T{v.hour:02d}:{v.minute:02d}:{v.second:02d}Z"
 
 
 def utcnow() -> datetime:

@@ -1,0 +1,1 @@
+"""Interop tests against independent OCPI implementations (see README.md)."""
