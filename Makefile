@@ -19,10 +19,10 @@ run: $(STAMP)
 	$(BIN)/roamkit serve
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests $(wildcard bench)
 
 format: $(STAMP)
-	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff format src tests $(wildcard bench)
 
 test-sqlite: $(STAMP)
 	ROAMKIT_TEST_DATABASE_URL= $(BIN)/pytest -q
