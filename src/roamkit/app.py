@@ -10,6 +10,7 @@ import httpx
 from fastapi import FastAPI
 
 from roamkit import __version__
+from roamkit.api.own_data import router as own_data_api
 from roamkit.api.partners import router as partners_api
 from roamkit.config import Settings
 from roamkit.modules import versions
@@ -18,6 +19,7 @@ from roamkit.partners.client import PartnerClient
 from roamkit.protocol.errors import install_error_handlers
 from roamkit.protocol.headers import RequestIdMiddleware
 from roamkit.store.db import Database
+from roamkit.sync.worker import PushWorker
 
 log = logging.getLogger("roamkit")
 
@@ -34,6 +36,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.db = db
         app.state.partner_client = PartnerClient(http, settings.allow_insecure_urls)
+        worker = PushWorker(db, app.state.partner_client, settings)
+        worker.start()
         log.info(
             "roamkit %s serving %s as %s, versions %s",
             __version__,
@@ -44,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await worker.stop()
             await http.aclose()
             await db.dispose()
 
@@ -62,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for spec in mounted(settings):
         app.include_router(spec.router(spec.version), prefix=f"/ocpi/{spec.version}/{spec.path}")
     app.include_router(partners_api)
+    app.include_router(own_data_api)
     return app
 
 

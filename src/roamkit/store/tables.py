@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -118,7 +119,9 @@ class StoredObject(Base):
         UniqueConstraint(
             "module", "owner_id", "country_code", "party_id", "object_id", name="uq_objects_key"
         ),
-        Index("ix_objects_list", "module", "owner_id", "last_updated", "id"),
+        Index("ix_objects_list", "module", "owner_id", "id"),
+        Index("ix_objects_public", "module", "owner_id", "published", "id"),
+        Index("ix_objects_updated", "module", "owner_id", "last_updated"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -128,6 +131,10 @@ class StoredObject(Base):
     party_id: Mapped[str] = mapped_column(String(3))
     object_id: Mapped[str] = mapped_column(String(255))
     last_updated: Mapped[datetime] = mapped_column(UtcDateTime)
+    # May be shown to partners that cannot read 2.2.1's ``publish`` flag (2.1.1):
+    # publish=true and, for locations, at least one EVSE not REMOVED
+    # (2.1.1 mod_locations.md §1; 2.2.1 #mod_locations_location_object).
+    published: Mapped[bool] = mapped_column(Boolean, default=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     wire_v221: Mapped[bytes | None] = mapped_column(LargeBinary)
     wire_v211: Mapped[bytes | None] = mapped_column(LargeBinary)
@@ -145,3 +152,42 @@ class Quarantine(Base):
     reason: Mapped[str] = mapped_column(Text)
     payload: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class OutboxEntry(Base):
+    """A change waiting to be pushed to one partner (DESIGN.md §2, durable outbox).
+
+    Written in the same transaction as the change. The worker reads the
+    object's current state when it delivers a PUT, so later changes of the same
+    object supersede earlier ones; PATCH bodies carry only what changed.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "next_attempt_at", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partner_id: Mapped[int] = mapped_column(Integer, index=True)
+    module: Mapped[str] = mapped_column(String(30))
+    method: Mapped[str] = mapped_column(String(6))
+    country_code: Mapped[str] = mapped_column(String(2))
+    party_id: Mapped[str] = mapped_column(String(3))
+    object_id: Mapped[str] = mapped_column(String(255))
+    evse_uid: Mapped[str | None] = mapped_column(String(36))
+    connector_id: Mapped[str | None] = mapped_column(String(36))
+    body: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class SyncState(Base):
+    """Progress of pull sync per partner and module: where the next incremental
+    sync starts (``date_from``)."""
+
+    __tablename__ = "sync_state"
+
+    partner_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    module: Mapped[str] = mapped_column(String(30), primary_key=True)
+    last_success_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_full_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

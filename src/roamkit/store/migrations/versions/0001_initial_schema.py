@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("party_id", sa.String(length=3), nullable=False),
         sa.Column("object_id", sa.String(length=255), nullable=False),
         sa.Column("last_updated", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("published", sa.Boolean(), nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
         sa.Column("wire_v221", sa.LargeBinary(), nullable=True),
         sa.Column("wire_v211", sa.LargeBinary(), nullable=True),
@@ -35,9 +36,35 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("objects", schema=None) as batch_op:
+        batch_op.create_index("ix_objects_list", ["module", "owner_id", "id"], unique=False)
         batch_op.create_index(
-            "ix_objects_list", ["module", "owner_id", "last_updated", "id"], unique=False
+            "ix_objects_public", ["module", "owner_id", "published", "id"], unique=False
         )
+        batch_op.create_index(
+            "ix_objects_updated", ["module", "owner_id", "last_updated"], unique=False
+        )
+
+    op.create_table(
+        "outbox",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("partner_id", sa.Integer(), nullable=False),
+        sa.Column("module", sa.String(length=30), nullable=False),
+        sa.Column("method", sa.String(length=6), nullable=False),
+        sa.Column("country_code", sa.String(length=2), nullable=False),
+        sa.Column("party_id", sa.String(length=3), nullable=False),
+        sa.Column("object_id", sa.String(length=255), nullable=False),
+        sa.Column("evse_uid", sa.String(length=36), nullable=True),
+        sa.Column("connector_id", sa.String(length=36), nullable=True),
+        sa.Column("body", sa.JSON(), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
+    )
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.create_index("ix_outbox_due", ["next_attempt_at", "id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_outbox_partner_id"), ["partner_id"], unique=False)
 
     op.create_table(
         "partners",
@@ -74,6 +101,14 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_quarantine_partner_id"), ["partner_id"], unique=False)
 
     op.create_table(
+        "sync_state",
+        sa.Column("partner_id", sa.Integer(), nullable=False),
+        sa.Column("module", sa.String(length=30), nullable=False),
+        sa.Column("last_success_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_full_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("partner_id", "module", name=op.f("pk_sync_state")),
+    )
+    op.create_table(
         "partner_endpoints",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("partner_id", sa.Integer(), nullable=False),
@@ -100,12 +135,20 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_partner_endpoints_partner_id"))
 
     op.drop_table("partner_endpoints")
+    op.drop_table("sync_state")
     with op.batch_alter_table("quarantine", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_quarantine_partner_id"))
 
     op.drop_table("quarantine")
     op.drop_table("partners")
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_outbox_partner_id"))
+        batch_op.drop_index("ix_outbox_due")
+
+    op.drop_table("outbox")
     with op.batch_alter_table("objects", schema=None) as batch_op:
+        batch_op.drop_index("ix_objects_updated")
+        batch_op.drop_index("ix_objects_public")
         batch_op.drop_index("ix_objects_list")
 
     op.drop_table("objects")

@@ -1,0 +1,65 @@
+"""Serving a sender list: filters, one page of stored wire bytes, pagination headers."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+from roamkit.config import Settings
+from roamkit.modules.deps import Caller
+from roamkit.protocol.envelope import OcpiResponse, raw_list_response
+from roamkit.protocol.headers import RoutingHeaders
+from roamkit.protocol.pagination import page_headers, page_request
+from roamkit.store import objects
+from roamkit.store.db import Database
+
+
+def routing_headers(
+    request: Request, settings: Settings, caller: Caller | None, version: str
+) -> dict[str, str]:
+    """2.2.1 responses of functional modules carry the routing headers, from and to
+    swapped (#transport_and_format_message_routing); 2.1.1 has none."""
+    if version == "2.1.1":
+        return {}
+    incoming = RoutingHeaders.from_request(request)
+    headers = incoming.reversed_headers()
+    if headers:
+        return headers
+    to_role = (caller.partner.roles or [{}])[0] if caller else {}
+    out = {"OCPI-from-country-code": settings.country_code, "OCPI-from-party-id": settings.party_id}
+    if to_role.get("country_code"):
+        out["OCPI-to-country-code"] = to_role["country_code"]
+        out["OCPI-to-party-id"] = to_role["party_id"]
+    return out
+
+
+async def list_response(
+    request: Request,
+    db: Database,
+    settings: Settings,
+    caller: Caller,
+    module: str,
+    version: str,
+    *,
+    date_from_required: bool = False,
+) -> OcpiResponse:
+    """GET list of our own objects of ``module`` in ``version``.
+
+    2.1.1 partners see only what they may show publicly (no ``publish`` flag
+    in 2.1.1); 2.2.1 partners get every object with its ``publish`` flag
+    (2.2.1 #mod_locations_example_uc3: unpublished locations are still
+    exchanged so the eMSP can support its drivers).
+    """
+    page = page_request(request, date_from_required=date_from_required)
+    f = objects.ListFilter(
+        module=module,
+        owner_id=objects.OWN,
+        date_from=page.date_from,
+        date_to=page.date_to,
+        published_only=version == "2.1.1",
+    )
+    async with db.sessions() as session:
+        total = await objects.count(session, f, version)
+        items = await objects.page_wire(session, f, version, page.offset, page.limit)
+    headers = page_headers(request, page, total, settings.base_url)
+    headers.update(routing_headers(request, settings, caller, version))
+    return raw_list_response(items, headers)

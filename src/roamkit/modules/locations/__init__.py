@@ -1,0 +1,20 @@
+"""Locations module: the CPO's Sender interface and the eMSP's Receiver interface,
+for both versions, registered in the module registry."""
+
+from __future__ import annotations
+
+from roamkit.config import SUPPORTED_VERSIONS
+from roamkit.modules.locations import receiver, sender
+from roamkit.modules.registry import RECEIVER, SENDER, ModuleSpec, register
+
+for _version in SUPPORTED_VERSIONS:
+    register(
+        ModuleSpec(
+            "locations", _version, SENDER, frozenset({"CPO"}), "cpo/locations", sender.router
+        )
+    )
+    register(
+        ModuleSpec(
+            "locations", _version, RECEIVER, frozenset({"EMSP"}), "emsp/locations", receiver.router
+        )
+    )

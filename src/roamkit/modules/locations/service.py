@@ -1,0 +1,230 @@
+"""Locations: the rules of the module, independent of version and transport
+(2.2.1 mod_locations.asciidoc, 2.1.1 mod_locations.md).
+
+- Locations, EVSEs and Connectors are never deleted; an EVSE leaves with
+  status REMOVED (221-L-1).
+- A child's change sets the parent's ``last_updated`` too (221-L-2, 211-P-5),
+  so date filters find the location.
+- A write older than what is stored changes nothing (the partner's data may
+  arrive out of order; the newer copy wins).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from roamkit.domain import canonical as c
+from roamkit.domain.context import ConversionContext
+from roamkit.domain.v211 import locations as conv211
+from roamkit.modules.results import Outcome
+from roamkit.modules.wirejson import dumps, v211_bytes
+from roamkit.protocol.errors import InvalidParameters, NotFound
+from roamkit.protocol.status import StatusCode
+from roamkit.protocol.timeutil import parse_datetime
+from roamkit.store import objects
+from roamkit.store.objects import ObjectKey
+from roamkit.store.tables import StoredObject
+
+MODULE = "locations"
+
+
+class UnknownLocation(NotFound):
+    status_code = StatusCode.UNKNOWN_LOCATION
+
+
+def key(owner_id: int, country_code: str, party_id: str, location_id: str) -> ObjectKey:
+    return ObjectKey(MODULE, owner_id, country_code.upper(), party_id.upper(), location_id)
+
+
+def load(row: StoredObject) -> c.Location:
+    return c.Location.model_validate(row.data)
+
+
+def is_public(location: c.Location) -> bool:
+    """What a partner without 2.2.1's publish flag may see (2.1.1 §1: a location
+    without a valid EVSE is expired)."""
+    if not location.publish:
+        return False
+    evses = location.evses or []
+    return not evses or any(e.status != c.Status.REMOVED for e in evses)
+
+
+async def store(
+    session: AsyncSession, k: ObjectKey, location: c.Location, row: StoredObject | None
+) -> Outcome:
+    ctx = ConversionContext(country_code=location.country_code, party_id=location.party_id)
+    _, created = await objects.save(
+        session,
+        k,
+        data=location.model_dump(mode="json", exclude_none=True),
+        last_updated=location.last_updated,
+        published=is_public(location),
+        wire_v221=dumps(location),
+        wire_v211=v211_bytes(location, conv211.from_canonical, ctx),
+        row=row,
+    )
+    return Outcome.CREATED if created else Outcome.UPDATED
+
+
+def _validated(data: dict[str, Any]) -> c.Location:
+    try:
+        return c.Location.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidParameters(f"Resulting location is invalid: {_errors(exc)}") from None
+
+
+def _errors(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
+
+
+def _stale(current: datetime, incoming: datetime | None) -> bool:
+    return incoming is not None and incoming < current
+
+
+@dataclass(slots=True)
+class Target:
+    """Where in a location a write lands."""
+
+    location_id: str
+    evse_uid: str | None = None
+    connector_id: str | None = None
+
+
+async def put_location(session: AsyncSession, owner_id: int, location: c.Location) -> Outcome:
+    k = key(owner_id, location.country_code, location.party_id, location.id)
+    row = await objects.get(session, k, for_update=True)
+    if row is not None and _stale(row.last_updated, location.last_updated):
+        return Outcome.UNCHANGED
+    return await store(session, k, location, row)
+
+
+async def _existing(session: AsyncSession, k: ObjectKey) -> tuple[StoredObject, dict[str, Any]]:
+    row = await objects.get(session, k, for_update=True)
+    if row is None:
+        raise UnknownLocation(f"Unknown location {k.object_id!r}: PUT the location first")
+    return row, dict(row.data)
+
+
+def _find(items: list[dict[str, Any]], field: str, value: str) -> int | None:
+    for i, item in enumerate(items):
+        if str(item.get(field)) == value:
+            return i
+    return None
+
+
+async def put_evse(session: AsyncSession, k: ObjectKey, evse: c.EVSE) -> Outcome:
+    row, doc = await _existing(session, k)
+    evses = list(doc.get("evses") or [])
+    i = _find(evses, "uid", evse.uid)
+    if i is not None and _stale(c.EVSE.model_validate(evses[i]).last_updated, evse.last_updated):
+        return Outcome.UNCHANGED
+    new = evse.model_dump(mode="json", exclude_none=True)
+    if i is None:
+        evses.append(new)
+    else:
+        evses[i] = new
+    doc["evses"] = evses
+    _bump(doc, evse.last_updated)
+    await store(session, k, _validated(doc), row)
+    return Outcome.CREATED if i is None else Outcome.UPDATED
+
+
+async def put_connector(
+    session: AsyncSession, k: ObjectKey, evse_uid: str, connector: c.Connector
+) -> Outcome:
+    row, doc = await _existing(session, k)
+    evses = list(doc.get("evses") or [])
+    ei = _find(evses, "uid", evse_uid)
+    if ei is None:
+        raise NotFound(f"Unknown EVSE {evse_uid!r} in location {k.object_id!r}")
+    evse = dict(evses[ei])
+    connectors = list(evse.get("connectors") or [])
+    ci = _find(connectors, "id", connector.id)
+    if ci is not None and _stale(
+        c.Connector.model_validate(connectors[ci]).last_updated, connector.last_updated
+    ):
+        return Outcome.UNCHANGED
+    new = connector.model_dump(mode="json", exclude_none=True)
+    if ci is None:
+        connectors.append(new)
+    else:
+        connectors[ci] = new
+    evse["connectors"] = connectors
+    _bump(evse, connector.last_updated)
+    evses[ei] = evse
+    doc["evses"] = evses
+    _bump(doc, connector.last_updated)
+    await store(session, k, _validated(doc), row)
+    return Outcome.CREATED if ci is None else Outcome.UPDATED
+
+
+def _bump(doc: dict[str, Any], when: datetime) -> None:
+    """Parent ``last_updated`` follows the child (221-L-2), never going backwards."""
+    old = doc.get("last_updated")
+    if old is None or parse_datetime(old) < when:
+        doc["last_updated"] = when.isoformat()
+
+
+async def patch(
+    session: AsyncSession,
+    k: ObjectKey,
+    target: Target,
+    fields: dict[str, Any],
+    last_updated: datetime,
+) -> Outcome:
+    """Apply a PATCH (only the sent fields) at location, EVSE or connector level."""
+    row, doc = await _existing(session, k)
+    fields = {**fields, "last_updated": last_updated.isoformat()}
+    if target.evse_uid is None:
+        if _stale(row.last_updated, last_updated):
+            return Outcome.UNCHANGED
+        fields.pop("id", None)
+        doc.update(fields)
+        await store(session, k, _validated(doc), row)
+        return Outcome.UPDATED
+    evses = list(doc.get("evses") or [])
+    ei = _find(evses, "uid", target.evse_uid)
+    if ei is None:
+        raise NotFound(f"Unknown EVSE {target.evse_uid!r} in location {k.object_id!r}")
+    evse = dict(evses[ei])
+    if target.connector_id is None:
+        if _stale(parse_datetime(evse["last_updated"]), last_updated):
+            return Outcome.UNCHANGED
+        fields.pop("uid", None)
+        evse.update(fields)
+    else:
+        connectors = list(evse.get("connectors") or [])
+        ci = _find(connectors, "id", target.connector_id)
+        if ci is None:
+            raise NotFound(f"Unknown connector {target.connector_id!r} in EVSE {target.evse_uid!r}")
+        if _stale(parse_datetime(connectors[ci]["last_updated"]), last_updated):
+            return Outcome.UNCHANGED
+        fields.pop("id", None)
+        connectors[ci] = {**connectors[ci], **fields}
+        evse["connectors"] = connectors
+        _bump(evse, last_updated)
+    evses[ei] = evse
+    doc["evses"] = evses
+    _bump(doc, last_updated)
+    await store(session, k, _validated(doc), row)
+    return Outcome.UPDATED
+
+
+def select(location: c.Location, target: Target) -> c.Location | c.EVSE | c.Connector:
+    """The object a GET addresses inside a location."""
+    if target.evse_uid is None:
+        return location
+    for evse in location.evses or []:
+        if evse.uid == target.evse_uid:
+            if target.connector_id is None:
+                return evse
+            for connector in evse.connectors:
+                if connector.id == target.connector_id:
+                    return connector
+            raise NotFound(f"Unknown connector {target.connector_id!r} in EVSE {target.evse_uid!r}")
+    raise NotFound(f"Unknown EVSE {target.evse_uid!r} in location {location.id!r}")

@@ -1,0 +1,83 @@
+"""Tariffs: module rules independent of version and transport
+(2.2.1 mod_tariffs.asciidoc, 2.1.1 mod_tariffs.md). A write older than the
+stored tariff changes nothing; DELETE removes the tariff (tariffs, unlike
+locations, may be deleted: 2.2.1 #mod_tariffs_delete_method)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from roamkit.domain import canonical as c
+from roamkit.domain.context import ConversionContext
+from roamkit.domain.v211 import tariffs as conv211
+from roamkit.modules.results import Outcome
+from roamkit.modules.wirejson import dumps, v211_bytes
+from roamkit.protocol.errors import InvalidParameters, NotFound
+from roamkit.store import objects
+from roamkit.store.objects import ObjectKey
+from roamkit.store.tables import StoredObject
+
+MODULE = "tariffs"
+
+
+def key(owner_id: int, country_code: str, party_id: str, tariff_id: str) -> ObjectKey:
+    return ObjectKey(MODULE, owner_id, country_code.upper(), party_id.upper(), tariff_id)
+
+
+def load(row: StoredObject) -> c.Tariff:
+    return c.Tariff.model_validate(row.data)
+
+
+async def store(
+    session: AsyncSession, k: ObjectKey, tariff: c.Tariff, row: StoredObject | None
+) -> Outcome:
+    ctx = ConversionContext(country_code=tariff.country_code, party_id=tariff.party_id)
+    _, created = await objects.save(
+        session,
+        k,
+        data=tariff.model_dump(mode="json", exclude_none=True),
+        last_updated=tariff.last_updated,
+        published=True,
+        wire_v221=dumps(tariff),
+        wire_v211=v211_bytes(tariff, conv211.from_canonical, ctx),
+        row=row,
+    )
+    return Outcome.CREATED if created else Outcome.UPDATED
+
+
+async def put_tariff(session: AsyncSession, owner_id: int, tariff: c.Tariff) -> Outcome:
+    k = key(owner_id, tariff.country_code, tariff.party_id, tariff.id)
+    row = await objects.get(session, k, for_update=True)
+    if row is not None and tariff.last_updated < row.last_updated:
+        return Outcome.UNCHANGED
+    return await store(session, k, tariff, row)
+
+
+async def patch_tariff(
+    session: AsyncSession, k: ObjectKey, fields: dict[str, Any], last_updated: datetime
+) -> Outcome:
+    """2.1.1 only (mod_tariffs.md §2.2.3): 2.2.1 replaced PATCH by PUT."""
+    row = await objects.get(session, k, for_update=True)
+    if row is None:
+        raise NotFound(f"Unknown tariff {k.object_id!r}: PUT it first")
+    if last_updated < row.last_updated:
+        return Outcome.UNCHANGED
+    doc = {**row.data, **fields, "last_updated": last_updated.isoformat()}
+    doc["id"] = row.object_id
+    try:
+        tariff = c.Tariff.model_validate(doc)
+    except ValidationError as exc:
+        raise InvalidParameters(f"Resulting tariff is invalid: {exc.errors()[:3]}") from None
+    return await store(session, k, tariff, row)
+
+
+async def delete_tariff(session: AsyncSession, k: ObjectKey) -> bool:
+    row = await objects.get(session, k, for_update=True)
+    if row is None:
+        return False
+    await session.delete(row)
+    return True

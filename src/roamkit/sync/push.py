@@ -1,0 +1,89 @@
+"""Turning one outbox entry into the HTTP request the partner expects.
+
+The body of a PUT is the object's *current* state, read at delivery time, in
+the partner's version; so a later change of the same object supersedes an
+earlier one and nothing stale is ever sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from roamkit.config import Settings
+from roamkit.domain import canonical as c
+from roamkit.domain.context import ConversionContext
+from roamkit.domain.v211 import locations as loc211
+from roamkit.modules.locations import codec as loc_codec
+from roamkit.modules.locations import service as locations
+from roamkit.modules.tariffs import codec as tariff_codec
+from roamkit.modules.tariffs import service as tariffs
+from roamkit.partners.repository import endpoint_url
+from roamkit.protocol.errors import OcpiError
+from roamkit.store import objects
+from roamkit.store.objects import OWN
+from roamkit.store.tables import OutboxEntry, Partner
+
+
+@dataclass(slots=True)
+class PushRequest:
+    method: str
+    url: str
+    body: dict[str, Any] | None
+
+
+class NothingToSend(Exception):
+    """The entry no longer needs a request (object gone, or not expressible)."""
+
+
+def _url(partner: Partner, entry: OutboxEntry) -> str:
+    base = endpoint_url(partner, entry.module, "RECEIVER")
+    if base is None:
+        raise NothingToSend(f"partner has no {entry.module} receiver endpoint any more")
+    parts = [entry.country_code, entry.party_id, entry.object_id]
+    parts += [p for p in (entry.evse_uid, entry.connector_id) if p]
+    return base.rstrip("/") + "/" + "/".join(parts)
+
+
+async def build(
+    session: AsyncSession, settings: Settings, partner: Partner, entry: OutboxEntry
+) -> PushRequest:
+    version = partner.version or "2.2.1"
+    url = _url(partner, entry)
+    if entry.method == "DELETE":
+        return PushRequest("DELETE", url, None)
+    ctx = ConversionContext(country_code=entry.country_code, party_id=entry.party_id)
+    if entry.method == "PATCH":
+        return PushRequest("PATCH", url, _patch_body(version, entry, ctx))
+    k = objects.ObjectKey(entry.module, OWN, entry.country_code, entry.party_id, entry.object_id)
+    row = await objects.get(session, k)
+    if row is None:
+        raise NothingToSend(f"{entry.module} {entry.object_id} no longer exists")
+    try:
+        if entry.module == locations.MODULE:
+            target = locations.Target(entry.object_id, entry.evse_uid, entry.connector_id)
+            obj = locations.select(locations.load(row), target)
+            body = loc_codec.to_wire(version, obj, ctx)
+        else:
+            body = tariff_codec.to_wire(version, tariffs.load(row), ctx)
+    except OcpiError as exc:
+        raise NothingToSend(str(exc)) from exc
+    return PushRequest("PUT", url, body)
+
+
+def _patch_body(version: str, entry: OutboxEntry, ctx: ConversionContext) -> dict[str, Any]:
+    body = dict(entry.body or {})
+    if version != "2.1.1":
+        return body
+    if entry.connector_id:
+        patch = loc211.connector_patch_from_canonical(c.ConnectorPatch.model_validate(body), ctx)
+    elif entry.evse_uid:
+        patch = loc211.evse_patch_from_canonical(c.EvsePatch.model_validate(body), ctx)
+    else:
+        patch = loc211.location_patch_from_canonical(c.LocationPatch.model_validate(body), ctx)
+    out = patch.model_dump(mode="json", exclude_unset=True)
+    if not out:
+        raise NothingToSend("nothing in this change exists in OCPI 2.1.1")
+    return out
