@@ -191,5 +191,67 @@ def partner_remove(
     _print_json(_api("DELETE", f"/api/partners/{name}", api_url, params={"force": force}))
 
 
+location_app = typer.Typer(help="Our own locations.", no_args_is_help=True)
+app.add_typer(location_app, name="location")
+
+
+@location_app.command("status")
+def location_status(
+    location_id: str,
+    evse_uid: str,
+    status: Annotated[str, typer.Argument(help="AVAILABLE, CHARGING, OUTOFORDER, REMOVED ...")],
+    api_url: ApiUrl = None,
+) -> None:
+    """Change an EVSE's status; pushed to partners at once (PATCH)."""
+    _print_json(
+        _api(
+            "POST",
+            f"/api/locations/{location_id}/evses/{evse_uid}/status",
+            api_url,
+            json={"status": status.upper()},
+        )
+    )
+
+
+@app.command("seed")
+def seed_command(
+    locations: Annotated[int, typer.Option(help="How many locations.")] = 100,
+    tariffs: Annotated[int, typer.Option(help="How many tariffs.")] = 10,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same data.")] = 0,
+    evses: Annotated[int | None, typer.Option(help="EVSEs per location (default: 1-4).")] = None,
+    connectors: Annotated[
+        int | None, typer.Option(help="Connectors per EVSE (default: varies).")
+    ] = None,
+) -> None:
+    """Fill this node with realistic, deterministic demo locations and tariffs."""
+    from rich.progress import Progress
+
+    from roamkit.sim.seeding import seed as run_seed
+    from roamkit.store.db import Database
+
+    settings = _settings()
+
+    async def run() -> dict[str, int]:
+        db = Database(settings.database_url)
+        try:
+            await db.migrate()
+            with Progress(console=err_console, transient=True) as bar:
+                task = bar.add_task("seeding locations", total=locations)
+                return await run_seed(
+                    db,
+                    settings,
+                    locations=locations,
+                    tariffs=tariffs,
+                    seed=seed,
+                    evses_per_location=evses,
+                    connectors_per_evse=connectors,
+                    progress=lambda n: bar.update(task, completed=n),
+                )
+        finally:
+            await db.dispose()
+
+    _print_json(asyncio.run(run()))
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -15,23 +15,29 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roamkit.config import Settings
+from roamkit.modules.cache import GenerationCache
 from roamkit.partners.client import PartnerClient
 from roamkit.partners.repository import REGISTERED, TokenMatch, find_by_token, has_party
 from roamkit.protocol.errors import Forbidden, Unauthorized
 from roamkit.protocol.tokens import token_candidates
+from roamkit.store import changes
 from roamkit.store.db import Database
 from roamkit.store.tables import Partner
 
+TOKEN_CACHE_SECONDS = 2.0
+"""How long a token lookup is reused. A token revoked by another worker process
+stays usable at most this long; in this process revocation is immediate."""
 
-def get_settings(request: Request) -> Settings:
+
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
     return request.app.state.db
 
 
-def get_partner_client(request: Request) -> PartnerClient:
+async def get_partner_client(request: Request) -> PartnerClient:
     return request.app.state.partner_client
 
 
@@ -51,14 +57,23 @@ class Caller:
         return self.match.partner
 
 
+_token_cache = GenerationCache(lambda _: changes.PARTNERS, ttl=TOKEN_CACHE_SECONDS)
+
+
 async def _authenticate(request: Request, db: Database) -> TokenMatch:
-    candidates = token_candidates(request.headers.get("authorization"))
+    header = request.headers.get("authorization")
+    cached = _token_cache.get(header)
+    if cached is not None:
+        return cached
+    candidates = token_candidates(header)
     if not candidates:
         raise Unauthorized("Missing or malformed Authorization header (expected 'Token <token>')")
+    generation = changes.generation(changes.PARTNERS)
     async with db.session() as session:
         match = await find_by_token(session, candidates)
     if match is None:
         raise Unauthorized("Unknown token")
+    _token_cache.put(header, match, generation=generation)
     return match
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from roamkit.config import Settings
+from roamkit.modules.cache import GenerationCache
 from roamkit.modules.deps import Caller
 from roamkit.protocol.envelope import OcpiResponse, raw_list_response
 from roamkit.protocol.headers import RoutingHeaders
 from roamkit.protocol.pagination import page_headers, page_request
-from roamkit.store import objects
+from roamkit.store import changes, objects
 from roamkit.store.db import Database
 
 
@@ -57,9 +58,23 @@ async def list_response(
         date_to=page.date_to,
         published_only=version == "2.1.1",
     )
-    async with db.sessions() as session:
-        total = await objects.count(session, f, version)
-        items = await objects.page_wire(session, f, version, page.offset, page.limit)
+    cache_key = (f, version, page.offset, page.limit)
+    cached = _pages.get(cache_key)
+    if cached is None:
+        generation = changes.generation(module)
+        async with db.sessions() as session:
+            total = await objects.count(session, f, version)
+            items = await objects.page_wire(session, f, version, page.offset, page.limit)
+        cached = (total, items)
+        _pages.put(cache_key, cached, size=sum(len(i) for i in items), generation=generation)
+    total, items = cached
     headers = page_headers(request, page, total, settings.base_url)
     headers.update(routing_headers(request, settings, caller, version))
     return raw_list_response(items, headers)
+
+
+PAGE_CACHE_SECONDS = 1.0
+"""How long a list page is reused. Changes in this process invalidate at once;
+changes by other processes show after at most this long."""
+
+_pages = GenerationCache(lambda key: key[0].module, ttl=PAGE_CACHE_SECONDS)

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roamkit.protocol.timeutil import utcnow
+from roamkit.store import changes
 from roamkit.store.tables import StoredObject
 
 OWN = 0
@@ -84,7 +85,7 @@ async def save(
     row.published = published
     row.wire_v221 = wire_v221
     row.wire_v211 = wire_v211
-    await session.flush()
+    changes.touch(session, key.module)
     return row, created
 
 
@@ -138,3 +139,8 @@ async def owned_keys(
         )
     )
     return {(r[0], r[1], r[2]) for r in rows}
+
+
+async def remove(session: AsyncSession, row: StoredObject) -> None:
+    await session.delete(row)
+    changes.touch(session, row.module)

@@ -79,5 +79,5 @@ async def delete_tariff(session: AsyncSession, k: ObjectKey) -> bool:
     row = await objects.get(session, k, for_update=True)
     if row is None:
         return False
-    await session.delete(row)
+    await objects.remove(session, row)
     return True
