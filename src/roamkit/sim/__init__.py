@@ -1,0 +1,1 @@
+"""Simulation helpers: deterministic demo and benchmark data (see ``seed``)."""
