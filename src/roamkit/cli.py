@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from roamkit.cli_sync import sync_app
 from roamkit.config import Settings
 
 app = typer.Typer(
@@ -24,6 +25,7 @@ app = typer.Typer(
 )
 partner_app = typer.Typer(help="Manage OCPI partners (connections).", no_args_is_help=True)
 app.add_typer(partner_app, name="partner")
+app.add_typer(sync_app, name="sync")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -211,6 +213,57 @@ def location_status(
             json={"status": status.upper()},
         )
     )
+
+
+def _read_json(path: str) -> dict[str, Any]:
+    """A JSON object from a file, or from standard input for ``-``."""
+    import sys
+    from pathlib import Path
+
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text()
+        data = json.loads(text)
+    except (OSError, ValueError) as exc:
+        err_console.print(f"[red]cannot read JSON from {path}:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    if not isinstance(data, dict):
+        err_console.print(f"[red]{path} does not hold a JSON object[/red]")
+        raise typer.Exit(2)
+    return data
+
+
+JsonFile = Annotated[str, typer.Argument(help="JSON file (2.2.1 shape), or - for stdin.")]
+
+
+@location_app.command("put")
+def location_put(file: JsonFile, api_url: ApiUrl = None) -> None:
+    """Create or replace one of our locations (with its EVSEs and connectors); pushed
+    to partners. country_code, party_id and last_updated default to ours and now."""
+    data = _read_json(file)
+    if not data.get("id"):
+        err_console.print("[red]the location needs an id[/red]")
+        raise typer.Exit(2)
+    _print_json(_api("PUT", f"/api/locations/{data['id']}", api_url, json=data))
+
+
+tariff_app = typer.Typer(help="Our own tariffs.", no_args_is_help=True)
+app.add_typer(tariff_app, name="tariff")
+
+
+@tariff_app.command("put")
+def tariff_put(file: JsonFile, api_url: ApiUrl = None) -> None:
+    """Create or replace one of our tariffs; pushed to partners."""
+    data = _read_json(file)
+    if not data.get("id"):
+        err_console.print("[red]the tariff needs an id[/red]")
+        raise typer.Exit(2)
+    _print_json(_api("PUT", f"/api/tariffs/{data['id']}", api_url, json=data))
+
+
+@tariff_app.command("delete")
+def tariff_delete(tariff_id: str, api_url: ApiUrl = None) -> None:
+    """Delete one of our tariffs; partners are told (DELETE)."""
+    _print_json(_api("DELETE", f"/api/tariffs/{tariff_id}", api_url))
 
 
 @app.command("seed")

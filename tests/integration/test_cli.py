@@ -24,6 +24,8 @@ def _env(node) -> dict[str, str]:
         "ROAMKIT_BASE_URL": node.url,
         "ROAMKIT_ADMIN_TOKEN": ADMIN_TOKEN,
         "ROAMKIT_API_URL": node.url,
+        "ROAMKIT_COUNTRY_CODE": node.settings.country_code,
+        "ROAMKIT_PARTY_ID": node.settings.party_id,
     }
 
 
@@ -104,3 +106,38 @@ def test_init_and_serve_as_processes(tmp_path: Path) -> None:
         finally:
             proc.terminate()
             proc.wait(timeout=15)
+
+
+def test_own_data_commands(start_node, tmp_path: Path) -> None:
+    """location put / location status / tariff put / tariff delete / seed, through the API."""
+    cpo = start_node("cpo", roles=["CPO"], party_id="CPO")
+    tariff_file = tmp_path / "tariff.json"
+    tariff_file.write_text(json.dumps({
+        "id": "T1", "currency": "EUR",
+        "elements": [{"price_components": [{"type": "ENERGY", "price": 0.25, "step_size": 1}]}],
+    }))
+    tariff = _run(cpo, "tariff", "put", str(tariff_file))
+    assert tariff["id"] == "T1" and tariff["country_code"] == "NL" and tariff["party_id"] == "CPO"
+    location_file = tmp_path / "location.json"
+    location_file.write_text(json.dumps({
+        "id": "L1", "publish": True, "address": "Main 1", "city": "Utrecht", "country": "NLD",
+        "coordinates": {"latitude": "52.090737", "longitude": "5.121420"},
+        "time_zone": "Europe/Amsterdam",
+        "evses": [{"uid": "E1", "status": "AVAILABLE", "connectors": [
+            {"id": "1", "standard": "IEC_62196_T2", "format": "SOCKET",
+             "power_type": "AC_3_PHASE", "max_voltage": 230, "max_amperage": 16,
+             "tariff_ids": ["T1"]}]}],
+    }))
+    location = _run(cpo, "location", "put", str(location_file))
+    assert location["evses"][0]["connectors"][0]["last_updated"]
+    changed = _run(cpo, "location", "status", "L1", "E1", "charging")
+    assert changed["status"] == "CHARGING"
+    stored = cpo.api_data("GET", "/api/locations/L1")
+    assert stored["evses"][0]["status"] == "CHARGING"
+    _run(cpo, "tariff", "delete", "T1")
+    assert cpo.api("GET", "/api/tariffs/T1").status_code == 404
+    bad = runner.invoke(app, ["location", "status", "L1", "E1", "FLYING"], env=_env(cpo))
+    assert bad.exit_code == 1
+    seeded = _run(cpo, "seed", "--locations", "7", "--tariffs", "3", "--seed", "5")
+    assert seeded == {"locations": 7, "tariffs": 3}
+    assert cpo.api_data("GET", "/api/locations/LOC-000007")["party_id"] == "CPO"

@@ -3,6 +3,7 @@ through the same store (and outbox) as every other change of our own data."""
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -58,6 +59,12 @@ async def seed(
         evses_per_location=evses_per_location,
         connectors_per_evse=connectors_per_evse,
     )
-    await _write(db, "tariffs", tariff_objs, own_tariffs.put_tariff, None)
-    await _write(db, "locations", location_objs, own_locations.put_location, progress)
+    # Hundreds of thousands of long-lived objects make every GC pass slow; they
+    # live until the end of the command anyway.
+    gc.freeze()
+    try:
+        await _write(db, "tariffs", tariff_objs, own_tariffs.put_tariff, None)
+        await _write(db, "locations", location_objs, own_locations.put_location, progress)
+    finally:
+        gc.unfreeze()
     return {"locations": len(location_objs), "tariffs": len(tariff_objs)}
