@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from roamkit import __version__
 from roamkit.api.own_data import router as own_data_api
 from roamkit.api.partners import router as partners_api
+from roamkit.api.sync import router as sync_api
 from roamkit.config import Settings
 from roamkit.modules import versions
 from roamkit.modules.registry import mounted
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(spec.router(spec.version), prefix=f"/ocpi/{spec.version}/{spec.path}")
     app.include_router(partners_api)
     app.include_router(own_data_api)
+    app.include_router(sync_api)
     return app
 
 
