@@ -7,13 +7,22 @@ object tables do: ``CiString(3)`` is ``CiString[3]`` ... see ``ci_string``.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    PlainSerializer,
+    StringConstraints,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
 
-from roamkit.protocol.timeutil import format_datetime, parse_datetime
+from roamkit.protocol.timeutil import parse_datetime
 
 
 class OcpiModel(BaseModel):
@@ -30,18 +39,35 @@ class OcpiModel(BaseModel):
         return self.model_dump(mode="json", exclude_none=True)
 
 
-def _parse_dt(value: Any) -> Any:
-    if isinstance(value, str | datetime):
-        return parse_datetime(value)
-    return value
+def _lenient_dt(value: Any, handler: ValidatorFunctionWrapHandler) -> datetime:
+    """pydantic's own (fast, Rust) ISO parser first; our lenient one for the rest
+    (unpadded dates and other shapes real partners send)."""
+    try:
+        return handler(value)
+    except ValidationError:
+        if isinstance(value, str):
+            try:
+                return parse_datetime(value)
+            except ValueError:
+                pass
+        raise
 
 
-DateTime = Annotated[
-    datetime,
-    BeforeValidator(_parse_dt),
-    PlainSerializer(format_datetime, return_type=str, when_used="json"),
-]
-"""OCPI DateTime: lenient parse to aware UTC, strict ``...Z`` output."""
+def _utc_seconds(value: datetime) -> datetime:
+    """Aware UTC, whole seconds: then pydantic's own serializer writes exactly
+    ``YYYY-MM-DDThh:mm:ssZ``, the one shape every partner reads."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    elif value.utcoffset():
+        value = value.astimezone(UTC)
+    elif value.tzinfo is not UTC:
+        value = value.replace(tzinfo=UTC)
+    return value.replace(microsecond=0) if value.microsecond else value
+
+
+DateTime = Annotated[datetime, WrapValidator(_lenient_dt), AfterValidator(_utc_seconds)]
+"""OCPI DateTime: lenient parse to aware UTC (sub-second precision dropped),
+strict ``...Z`` output (2.1.1 types.md, 2.2.1 types.asciidoc#types_datetime_type)."""
 
 
 def _decimal_to_number(value: Decimal) -> int | float:

@@ -9,7 +9,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+import orjson
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -38,7 +39,8 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = async_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
-        kwargs: dict[str, Any] = {}
+        # orjson for JSON columns: documents are written on every change of every object.
+        kwargs: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
         if self.is_sqlite:
             path = make_url(self.url).database
             if path and path != ":memory:":
@@ -53,8 +55,16 @@ class Database:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        """A session in a transaction, committed on success."""
+        """A write transaction, committed on success.
+
+        On SQLite it starts with ``BEGIN IMMEDIATE``: writers queue for the write
+        lock before they read, so a read-modify-write (an EVSE inside its
+        location's document) cannot lose a concurrent update. ``SELECT ... FOR
+        UPDATE`` does that on PostgreSQL. Read-only work uses ``sessions()``.
+        """
         async with self.sessions() as session, session.begin():
+            if self.is_sqlite:
+                await session.execute(text("BEGIN IMMEDIATE"))
             yield session
 
     async def migrate(self) -> None:
@@ -68,6 +78,10 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _: Any) -> None:

@@ -122,6 +122,8 @@ class StoredObject(Base):
         Index("ix_objects_list", "module", "owner_id", "id"),
         Index("ix_objects_public", "module", "owner_id", "published", "id"),
         Index("ix_objects_updated", "module", "owner_id", "last_updated"),
+        # Sender GETs of one object carry no party in the URL (get_own).
+        Index("ix_objects_id", "module", "owner_id", "object_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -55,21 +55,24 @@ async def build(
     if entry.method == "DELETE":
         return PushRequest("DELETE", url, None)
     ctx = ConversionContext(country_code=entry.country_code, party_id=entry.party_id)
-    if entry.method == "PATCH":
-        return PushRequest("PATCH", url, _patch_body(version, entry, ctx))
     k = objects.ObjectKey(entry.module, OWN, entry.country_code, entry.party_id, entry.object_id)
     row = await objects.get(session, k)
     if row is None:
         raise NothingToSend(f"{entry.module} {entry.object_id} no longer exists")
+    if version == "2.1.1" and not row.published:
+        # 2.1.1 cannot restrict visibility: unpublished locations stay with us.
+        raise NothingToSend(f"{entry.object_id} is not public, and 2.1.1 has no publish flag")
     try:
         if entry.module == locations.MODULE:
             target = locations.Target(entry.object_id, entry.evse_uid, entry.connector_id)
-            obj = locations.select(locations.load(row), target)
-            body = loc_codec.to_wire(version, obj, ctx)
+            # Also for a PATCH: an object 2.1.1 cannot express is never sent at all.
+            body = loc_codec.to_wire(version, locations.select(locations.load(row), target), ctx)
         else:
             body = tariff_codec.to_wire(version, tariffs.load(row), ctx)
     except OcpiError as exc:
         raise NothingToSend(str(exc)) from exc
+    if entry.method == "PATCH":
+        return PushRequest("PATCH", url, _patch_body(version, entry, ctx))
     return PushRequest("PUT", url, body)
 
 

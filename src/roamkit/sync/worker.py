@@ -167,6 +167,8 @@ class PushWorker:
                     headers=headers,
                 )
             except PartnerCallError as exc:
+                if req.method == "DELETE" and exc.http_status == 404:
+                    return None  # the partner never had it, or already dropped it
                 return str(exc)
         return None
 

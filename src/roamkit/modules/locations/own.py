@@ -11,7 +11,7 @@ from roamkit.config import Settings
 from roamkit.domain import canonical as c
 from roamkit.modules.locations import service
 from roamkit.modules.results import Outcome
-from roamkit.protocol.timeutil import utcnow
+from roamkit.protocol.timeutil import format_datetime, utcnow
 from roamkit.store.objects import OWN
 from roamkit.store.tables import Partner
 from roamkit.sync import outbox
@@ -97,7 +97,7 @@ async def set_evse_status(
 ) -> Outcome:
     """The hot path of a CPO: a charger's status changed. Pushed as a PATCH."""
     k = service.key(OWN, settings.country_code, settings.party_id, location_id)
-    now = utcnow()
+    now = utcnow().replace(microsecond=0)
     outcome = await service.patch(
         session, k, service.Target(location_id, evse_uid), {"status": status.value}, now
     )
@@ -110,6 +110,6 @@ async def set_evse_status(
             k.party_id,
             location_id,
             evse_uid=evse_uid,
-            body={"status": status.value, "last_updated": now.isoformat()},
+            body={"status": status.value, "last_updated": format_datetime(now)},
         )
     return outcome

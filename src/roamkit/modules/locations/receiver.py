@@ -117,6 +117,12 @@ def router(version: str) -> APIRouter:
         ctx = ConversionContext(country_code=cc, party_id=pid)
         body = await json_body(request)
         fields = codec.parse_patch(version, lvl, body, ctx)
+        for field, url_value in (("country_code", cc), ("party_id", pid)):
+            if field in fields and str(fields[field]).upper() != url_value:
+                raise InvalidParameters(
+                    f"PATCH may not move the location to another party "
+                    f"({field}={fields[field]!r}, URL says {url_value!r})"
+                )
         stamp = fields.pop("last_updated", None)
         if stamp is None and version != "2.1.1":
             # 2.2.1 #mod_locations_patch_method: every PATCH SHALL carry last_updated.

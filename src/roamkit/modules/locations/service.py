@@ -19,10 +19,9 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roamkit.domain import canonical as c
-from roamkit.domain.context import ConversionContext
 from roamkit.domain.v211 import locations as conv211
 from roamkit.modules.results import Outcome
-from roamkit.modules.wirejson import dumps, v211_bytes
+from roamkit.modules.wirejson import wire_forms
 from roamkit.protocol.errors import InvalidParameters, NotFound
 from roamkit.protocol.status import StatusCode
 from roamkit.protocol.timeutil import parse_datetime
@@ -57,15 +56,17 @@ def is_public(location: c.Location) -> bool:
 async def store(
     session: AsyncSession, k: ObjectKey, location: c.Location, row: StoredObject | None
 ) -> Outcome:
-    ctx = ConversionContext(country_code=location.country_code, party_id=location.party_id)
+    data, wire_v221, wire_v211 = wire_forms(
+        location, conv211.from_canonical, served=k.owner_id == objects.OWN
+    )
     _, created = await objects.save(
         session,
         k,
-        data=location.model_dump(mode="json", exclude_none=True),
+        data=data,
         last_updated=location.last_updated,
         published=is_public(location),
-        wire_v221=dumps(location),
-        wire_v211=v211_bytes(location, conv211.from_canonical, ctx),
+        wire_v221=wire_v221,
+        wire_v211=wire_v211,
         row=row,
     )
     return Outcome.CREATED if created else Outcome.UPDATED
@@ -183,7 +184,8 @@ async def patch(
     if target.evse_uid is None:
         if _stale(row.last_updated, last_updated):
             return Outcome.UNCHANGED
-        fields.pop("id", None)
+        for identity in ("id", "country_code", "party_id"):  # never change (221-L-7)
+            fields.pop(identity, None)
         doc.update(fields)
         await store(session, k, _validated(doc), row)
         return Outcome.UPDATED

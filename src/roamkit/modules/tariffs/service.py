@@ -12,10 +12,9 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roamkit.domain import canonical as c
-from roamkit.domain.context import ConversionContext
 from roamkit.domain.v211 import tariffs as conv211
 from roamkit.modules.results import Outcome
-from roamkit.modules.wirejson import dumps, v211_bytes
+from roamkit.modules.wirejson import wire_forms
 from roamkit.protocol.errors import InvalidParameters, NotFound
 from roamkit.store import objects
 from roamkit.store.objects import ObjectKey
@@ -35,15 +34,17 @@ def load(row: StoredObject) -> c.Tariff:
 async def store(
     session: AsyncSession, k: ObjectKey, tariff: c.Tariff, row: StoredObject | None
 ) -> Outcome:
-    ctx = ConversionContext(country_code=tariff.country_code, party_id=tariff.party_id)
+    data, wire_v221, wire_v211 = wire_forms(
+        tariff, conv211.from_canonical, served=k.owner_id == objects.OWN
+    )
     _, created = await objects.save(
         session,
         k,
-        data=tariff.model_dump(mode="json", exclude_none=True),
+        data=data,
         last_updated=tariff.last_updated,
         published=True,
-        wire_v221=dumps(tariff),
-        wire_v211=v211_bytes(tariff, conv211.from_canonical, ctx),
+        wire_v221=wire_v221,
+        wire_v211=wire_v211,
         row=row,
     )
     return Outcome.CREATED if created else Outcome.UPDATED

@@ -36,6 +36,7 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("objects", schema=None) as batch_op:
+        batch_op.create_index("ix_objects_id", ["module", "owner_id", "object_id"], unique=False)
         batch_op.create_index("ix_objects_list", ["module", "owner_id", "id"], unique=False)
         batch_op.create_index(
             "ix_objects_public", ["module", "owner_id", "published", "id"], unique=False
@@ -150,5 +151,6 @@ def downgrade() -> None:
         batch_op.drop_index("ix_objects_updated")
         batch_op.drop_index("ix_objects_public")
         batch_op.drop_index("ix_objects_list")
+        batch_op.drop_index("ix_objects_id")
 
     op.drop_table("objects")
