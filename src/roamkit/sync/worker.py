@@ -3,7 +3,7 @@ with retries and backoff; a partner that is down loses nothing.
 
 - Woken at once after a change commits (same process) and polling otherwise
   (changes made by the CLI or another worker process).
-- Entries are claimed with a lease (``next_attempt_at`` moved forward), with
+- Entries are claimed with a lease (``leased_until``), with
   ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several workers share the table.
 - Per object, entries go out one after the other; superseded PUTs of the same
   object are folded into one (the PUT body is read at delivery time anyway).
@@ -19,9 +19,10 @@ import logging
 import random
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from roamkit.config import Settings
 from roamkit.partners.client import PartnerCallError, PartnerClient
@@ -36,6 +37,11 @@ log = logging.getLogger("roamkit.push")
 LEASE = timedelta(seconds=60)
 BATCH = 200
 MAX_BACKOFF = 300.0
+
+
+def _not_leased(now: datetime) -> ColumnElement[bool]:
+    """Not in the hands of a worker (a crashed worker's lease runs out)."""
+    return or_(OutboxEntry.leased_until.is_(None), OutboxEntry.leased_until < now)
 
 
 def backoff(attempts: int) -> float:
@@ -89,7 +95,7 @@ class PushWorker:
         async with self.db.session() as session:
             stmt = (
                 select(OutboxEntry)
-                .where(OutboxEntry.next_attempt_at <= now)
+                .where(OutboxEntry.next_attempt_at <= now, _not_leased(now))
                 .order_by(OutboxEntry.id)
                 .limit(BATCH)
             )
@@ -97,7 +103,7 @@ class PushWorker:
                 stmt = stmt.with_for_update(skip_locked=True)
             entries = list(await session.scalars(stmt))
             for e in entries:
-                e.next_attempt_at = now + LEASE
+                e.leased_until = now + LEASE
         return entries
 
     async def drain_once(self) -> bool:
@@ -135,6 +141,24 @@ class PushWorker:
         if done:
             async with self.db.session() as session:
                 await session.execute(delete(OutboxEntry).where(OutboxEntry.id.in_(done)))
+                if partner is not None and any(e.attempts for e in group):
+                    await self._partner_is_back(session, partner.id)
+
+    async def _partner_is_back(self, session: AsyncSession, partner_id: int) -> None:
+        """A retry to this partner went through: its other waiting entries failed for
+        the same reason most likely, so they need not sit out their backoff."""
+        now = utcnow()
+        await session.execute(
+            update(OutboxEntry)
+            .where(
+                OutboxEntry.partner_id == partner_id,
+                OutboxEntry.attempts > 0,
+                OutboxEntry.next_attempt_at > now,
+                _not_leased(now),
+            )
+            .values(next_attempt_at=now)
+        )
+        self.wakeup.set()
 
     async def _send(self, partner: Partner, entry: OutboxEntry) -> str | None:
         """None on success, else the reason."""
@@ -182,6 +206,7 @@ class PushWorker:
                 row.attempts += 1
                 row.last_error = error[:2000]
                 row.next_attempt_at = now + timedelta(seconds=backoff(row.attempts))
+                row.leased_until = None
                 if row.method == "PATCH":
                     row.method, row.body = "PUT", None  # retry with the whole object
                 log.warning(
@@ -195,6 +220,7 @@ class PushWorker:
                     later = await session.get(OutboxEntry, e.id)
                     if later is not None:
                         later.next_attempt_at = row.next_attempt_at
+                        later.leased_until = None
                 return
 
 
