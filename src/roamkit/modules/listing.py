@@ -58,16 +58,18 @@ async def list_response(
         date_to=page.date_to,
         published_only=version == "2.1.1",
     )
-    cache_key = (f, version, page.offset, page.limit)
-    cached = _pages.get(cache_key)
-    if cached is None:
+    count_key = (f, version)
+    page_key = (f, version, page.offset, page.limit)
+    total, items = _counts.get(count_key), _pages.get(page_key)
+    if total is None or items is None:
         generation = changes.generation(module)
         async with db.sessions() as session:
-            total = await objects.count(session, f, version)
-            items = await objects.page_wire(session, f, version, page.offset, page.limit)
-        cached = (total, items)
-        _pages.put(cache_key, cached, size=sum(len(i) for i in items), generation=generation)
-    total, items = cached
+            if total is None:
+                total = await objects.count(session, f, version)
+                _counts.put(count_key, total, generation=generation)
+            if items is None:
+                items = await objects.page_wire(session, f, version, page.offset, page.limit)
+                _pages.put(page_key, items, size=sum(len(i) for i in items), generation=generation)
     headers = page_headers(request, page, total, settings.base_url)
     headers.update(routing_headers(request, settings, caller, version))
     return raw_list_response(items, headers)
@@ -78,3 +80,4 @@ PAGE_CACHE_SECONDS = 1.0
 changes by other processes show after at most this long."""
 
 _pages = GenerationCache(lambda key: key[0].module, ttl=PAGE_CACHE_SECONDS)
+_counts = GenerationCache(lambda key: key[0].module, ttl=PAGE_CACHE_SECONDS)

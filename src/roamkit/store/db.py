@@ -52,6 +52,7 @@ class Database:
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._write_lock = asyncio.Lock()
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -62,9 +63,14 @@ class Database:
         location's document) cannot lose a concurrent update. ``SELECT ... FOR
         UPDATE`` does that on PostgreSQL. Read-only work uses ``sessions()``.
         """
-        async with self.sessions() as session, session.begin():
-            if self.is_sqlite:
-                await session.execute(text("BEGIN IMMEDIATE"))
+        if not self.is_sqlite:
+            async with self.sessions() as session, session.begin():
+                yield session
+            return
+        # One writer at a time in this process: SQLite's own busy handler waits by
+        # sleeping (up to 100 ms a try), which turns contention into seconds.
+        async with self._write_lock, self.sessions() as session, session.begin():
+            await session.execute(text("BEGIN IMMEDIATE"))
             yield session
 
     async def migrate(self) -> None:
