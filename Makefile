@@ -41,3 +41,11 @@ test: lint test-sqlite test-postgres
 
 clean:
 	rm -rf $(VENV) .venv-extrawest .pytest_cache .ruff_cache
+
+# Benchmarks (bench/README.md): needs wrk (apt-get install wrk); results in bench/*.json.
+# BENCH_ARGS=--quick for a short smoke run.
+.PHONY: bench
+bench: $(STAMP)
+	$(BIN)/python bench/list_throughput.py $(BENCH_ARGS)
+	$(BIN)/python bench/push_latency.py $(BENCH_ARGS)
+	$(BIN)/python bench/full_pull.py $(BENCH_ARGS)

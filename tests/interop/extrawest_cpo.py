@@ -7,6 +7,9 @@ subprocess.
     .venv-extrawest/bin/python tests/interop/extrawest_cpo.py \
         --port 0 --token-a SECRET --locations 5 --version 2.2.1
 
+``--locations-file FILE`` serves a given JSON list of 2.2.1 Location objects instead of the
+generated ones (the benchmarks load roamkit's own locations this way).
+
 It serves ``versions``, ``credentials``, ``locations`` and ``tariffs`` for the requested OCPI
 version(s) on 127.0.0.1 with in-memory storage, and prints exactly one line
 
@@ -52,6 +55,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--token-a", required=True, help="the registration token (TOKEN_A)")
     parser.add_argument("--locations", type=int, default=0, help="seed N locations")
     parser.add_argument(
+        "--locations-file",
+        default=None,
+        help="serve the 2.2.1 locations in this JSON file (a list of Location objects) "
+        "instead of generated ones; needs --version 2.2.1 (2.1.1 then serves none)",
+    )
+    parser.add_argument(
         "--version",
         default="2.2.1",
         help="OCPI version(s) to serve: 2.2.1, 2.1.1 or a comma-separated list",
@@ -74,7 +83,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.versions = versions
     if args.locations < 0:
         parser.error("--locations must be >= 0")
+    if args.locations_file is not None:
+        if args.locations:
+            parser.error("--locations and --locations-file exclude each other")
+        if "2.2.1" not in versions:
+            parser.error("--locations-file holds 2.2.1 locations: --version must include 2.2.1")
     return args
+
+
+def load_locations_file(path: str) -> list[dict[str, Any]]:
+    """The 2.2.1 Location objects in ``path`` (a JSON list), served as they are."""
+    import json
+
+    with open(path, encoding="utf-8") as fh:
+        data = json.load(fh)
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        raise SystemExit(f"{path}: expected a JSON list of Location objects")
+    return data
 
 
 def bind_socket(port: int) -> socket.socket:
@@ -236,6 +261,8 @@ def build_app(args: argparse.Namespace, versions_url: str) -> Any:
             seed_location_211(i, country_code, party_id) for i in range(1, args.locations + 1)
         ],
     }
+    if args.locations_file is not None:
+        locations = {"2.2.1": load_locations_file(args.locations_file), "2.1.1": []}
     tariffs = {v: seed_tariffs(v, country_code, party_id) for v in SUPPORTED_VERSIONS}
     # token C we issued -> what the client told us (its token B, versions url, roles, endpoints)
     registrations: dict[str, dict[str, Any]] = {}
@@ -289,7 +316,9 @@ def build_app(args: argparse.Namespace, versions_url: str) -> Any:
                 return False
             return not (date_to is not None and updated >= _aware(date_to))
 
-        selected = [i for i in items if keep(i)]
+        # Without date filters nothing is parsed (keeps large lists cheap to page).
+        no_filter = date_from is None and date_to is None
+        selected = items if no_filter else [i for i in items if keep(i)]
         offset = max(int(filters.get("offset") or 0), 0)
         limit = max(int(filters.get("limit") or 50), 1)
         total = len(selected)

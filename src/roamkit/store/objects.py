@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roamkit.protocol.timeutil import utcnow
@@ -34,16 +34,25 @@ class ObjectKey:
 async def get(
     session: AsyncSession, key: ObjectKey, *, for_update: bool = False
 ) -> StoredObject | None:
-    stmt = select(StoredObject).where(
-        StoredObject.module == key.module,
-        StoredObject.owner_id == key.owner_id,
-        StoredObject.country_code == key.country_code.upper(),
-        StoredObject.party_id == key.party_id.upper(),
-        StoredObject.object_id == key.object_id,
-    )
-    if for_update:
-        stmt = stmt.with_for_update()
-    return await session.scalar(stmt)
+    params = {
+        "module": key.module,
+        "owner_id": key.owner_id,
+        "country_code": key.country_code.upper(),
+        "party_id": key.party_id.upper(),
+        "object_id": key.object_id,
+    }
+    return await session.scalar(_GET_FOR_UPDATE if for_update else _GET, params)
+
+
+# Built once: constructing the statement per call cost more than running it.
+_GET = select(StoredObject).where(
+    StoredObject.module == bindparam("module"),
+    StoredObject.owner_id == bindparam("owner_id"),
+    StoredObject.country_code == bindparam("country_code"),
+    StoredObject.party_id == bindparam("party_id"),
+    StoredObject.object_id == bindparam("object_id"),
+)
+_GET_FOR_UPDATE = _GET.with_for_update()
 
 
 async def get_own(session: AsyncSession, module: str, object_id: str) -> StoredObject | None:

@@ -14,7 +14,9 @@ from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from roamkit.modules.cache import GenerationCache
 from roamkit.partners.repository import REGISTERED
+from roamkit.store import changes
 from roamkit.store.tables import OutboxEntry, Partner
 
 _wakeups: set[asyncio.Event] = set()
@@ -49,9 +51,21 @@ def receives(partner: Partner, module: str) -> bool:
 
 
 async def receivers(session: AsyncSession, module: str) -> list[Partner]:
-    """Registered partners that implement the receiver side of ``module``."""
+    """Registered partners that implement the receiver side of ``module``.
+
+    Cached per module until a partner changes (or a few seconds pass, for
+    changes by other processes): every status change of every EVSE asks."""
+    cached = _receivers.get(module)
+    if cached is not None:
+        return cached
+    generation = changes.generation(changes.PARTNERS)
     rows = await session.scalars(select(Partner).where(Partner.status == REGISTERED))
-    return [p for p in rows if receives(p, module)]
+    found = [p for p in rows if receives(p, module)]
+    _receivers.put(module, found, generation=generation)
+    return found
+
+
+_receivers = GenerationCache(lambda _: changes.PARTNERS, ttl=2.0)
 
 
 async def enqueue(

@@ -55,6 +55,8 @@ async def build(
     if entry.method == "DELETE":
         return PushRequest("DELETE", url, None)
     ctx = ConversionContext(country_code=entry.country_code, party_id=entry.party_id)
+    if entry.method == "PATCH" and version != "2.1.1":
+        return PushRequest("PATCH", url, _patch_body(version, entry, ctx))  # the hot path
     k = objects.ObjectKey(entry.module, OWN, entry.country_code, entry.party_id, entry.object_id)
     row = await objects.get(session, k)
     if row is None:

@@ -119,13 +119,27 @@ class PushWorker:
             partners = {
                 p.id: p for p in await session.scalars(select(Partner).where(Partner.id.in_(ids)))
             }
-        await asyncio.gather(
+        results = await asyncio.gather(
             *(self._deliver_group(partners.get(g[0].partner_id), g) for g in groups.values())
         )
+        done = [entry_id for ids, _ in results for entry_id in ids]
+        back = {pid for _, pid in results if pid is not None}
+        if done or back:
+            # One write transaction for the whole batch: writers queue on SQLite.
+            async with self.db.session() as session:
+                if done:
+                    await session.execute(delete(OutboxEntry).where(OutboxEntry.id.in_(done)))
+                for partner_id in back:
+                    await self._partner_is_back(session, partner_id)
         return len(entries) == BATCH
 
-    async def _deliver_group(self, partner: Partner | None, group: Sequence[OutboxEntry]) -> None:
-        """One object's entries, in order; stop at the first failure to keep order."""
+    async def _deliver_group(
+        self, partner: Partner | None, group: Sequence[OutboxEntry]
+    ) -> tuple[list[int], int | None]:
+        """One object's entries, in order; stop at the first failure to keep order.
+
+        Returns the ids delivered (or settled), and the partner's id when a retry
+        went through (the partner is back)."""
         pending = _fold(group)
         done: list[int] = [e.id for e in group if e not in pending]
         for i, entry in enumerate(pending):
@@ -138,11 +152,8 @@ class PushWorker:
                 continue
             await self._reschedule(entry, error, pending[i + 1 :])
             break
-        if done:
-            async with self.db.session() as session:
-                await session.execute(delete(OutboxEntry).where(OutboxEntry.id.in_(done)))
-                if partner is not None and any(e.attempts for e in group):
-                    await self._partner_is_back(session, partner.id)
+        retried_ok = partner is not None and any(e.attempts and e.id in done for e in group)
+        return done, partner.id if retried_ok and partner is not None else None
 
     async def _partner_is_back(self, session: AsyncSession, partner_id: int) -> None:
         """A retry to this partner went through: its other waiting entries failed for
