@@ -37,13 +37,13 @@ router = APIRouter(prefix="/api/partners", dependencies=[Depends(require_admin)]
 
 @router.get("")
 async def list_partners(db: DatabaseDep) -> OcpiResponse:
-    async with db.session() as session:
+    async with db.sessions() as session:
         return ocpi_response([repo.partner_json(p) for p in await repo.list_partners(session)])
 
 
 @router.get("/{name}")
 async def get_partner(name: str, db: DatabaseDep) -> OcpiResponse:
-    async with db.session() as session:
+    async with db.sessions() as session:
         partner = await repo.get_by_name(session, name)
         if partner is None:
             raise NotFound(f"No partner named {name!r}")

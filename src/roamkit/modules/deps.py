@@ -7,12 +7,10 @@ credentials (HTTP 401 elsewhere, CHECKLIST 221-T-4).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from roamkit.config import Settings
 from roamkit.modules.cache import GenerationCache
@@ -41,13 +39,6 @@ async def get_partner_client(request: Request) -> PartnerClient:
     return request.app.state.partner_client
 
 
-async def get_session(
-    db: Annotated[Database, Depends(get_database)],
-) -> AsyncIterator[AsyncSession]:
-    async with db.session() as session:
-        yield session
-
-
 @dataclass(slots=True)
 class Caller:
     match: TokenMatch
@@ -69,7 +60,7 @@ async def _authenticate(request: Request, db: Database) -> TokenMatch:
     if not candidates:
         raise Unauthorized("Missing or malformed Authorization header (expected 'Token <token>')")
     generation = changes.generation(changes.PARTNERS)
-    async with db.session() as session:
+    async with db.sessions() as session:  # read only: no write lock
         match = await find_by_token(session, candidates)
     if match is None:
         raise Unauthorized("Unknown token")

@@ -220,7 +220,7 @@ async def register_with(
         check_endpoints(settings, found.version, found.endpoints)
     except (PartnerCallError, DiscoveryError) as exc:
         raise RegistrationError(str(exc)) from exc
-    cred_url = repo_endpoint(found, "credentials")
+    cred_url = _endpoint(found, "credentials")
     token_b = new_token()
     async with db.session() as session:
         partner = await repo.get_by_name(session, name) if name else None
@@ -267,7 +267,7 @@ async def register_with(
         return partner
 
 
-def repo_endpoint(found: Discovery, module: str) -> str:
+def _endpoint(found: Discovery, module: str) -> str:
     for e in found.endpoints:
         if e["identifier"] == module:
             return str(e["url"])
@@ -315,7 +315,7 @@ async def rotate(db: Database, client: PartnerClient, settings: Settings, name: 
     try:
         reply = await client.call(
             "PUT",
-            repo_endpoint(found, "credentials"),
+            _endpoint(found, "credentials"),
             token=partner.token_out,
             version=found.version,
             encoding=partner.token_encoding,

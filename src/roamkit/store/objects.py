@@ -139,17 +139,6 @@ async def page_wire(
     return [b for b in rows if b is not None]  # never None: filtered in _where
 
 
-async def owned_keys(
-    session: AsyncSession, module: str, owner_id: int
-) -> set[tuple[str, str, str]]:
-    rows = await session.execute(
-        select(StoredObject.country_code, StoredObject.party_id, StoredObject.object_id).where(
-            StoredObject.module == module, StoredObject.owner_id == owner_id
-        )
-    )
-    return {(r[0], r[1], r[2]) for r in rows}
-
-
 async def remove(session: AsyncSession, row: StoredObject) -> None:
     await session.delete(row)
     changes.touch(session, row.module)
