@@ -58,18 +58,20 @@ async def list_response(
         date_to=page.date_to,
         published_only=version == "2.1.1",
     )
-    count_key = (f, version)
+    ids_key = (f, version)
     page_key = (f, version, page.offset, page.limit)
-    total, items = _counts.get(count_key), _pages.get(page_key)
-    if total is None or items is None:
+    ids, items = _ids.get(ids_key), _pages.get(page_key)
+    if ids is None or items is None:
         generation = changes.generation(module)
         async with db.sessions() as session:
-            if total is None:
-                total = await objects.count(session, f, version)
-                _counts.put(count_key, total, generation=generation)
+            if ids is None:
+                ids = await objects.list_ids(session, f, version)
+                _ids.put(ids_key, ids, size=8 * len(ids), generation=generation)
             if items is None:
-                items = await objects.page_wire(session, f, version, page.offset, page.limit)
+                window = ids[page.offset : page.offset + page.limit]
+                items = await objects.wire_by_ids(session, window, version)
                 _pages.put(page_key, items, size=sum(len(i) for i in items), generation=generation)
+    total = len(ids)
     headers = page_headers(request, page, total, settings.base_url)
     headers.update(routing_headers(request, settings, caller, version))
     return raw_list_response(items, headers)
@@ -80,4 +82,4 @@ PAGE_CACHE_SECONDS = 1.0
 changes by other processes show after at most this long."""
 
 _pages = GenerationCache(lambda key: key[0].module, ttl=PAGE_CACHE_SECONDS)
-_counts = GenerationCache(lambda key: key[0].module, ttl=PAGE_CACHE_SECONDS)
+_ids = GenerationCache(lambda key: key[0].module, ttl=PAGE_CACHE_SECONDS)

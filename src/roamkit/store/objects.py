@@ -6,17 +6,19 @@ List pages are assembled from the stored wire bytes of the partner's version
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roamkit.protocol.timeutil import utcnow
 from roamkit.store import changes
-from roamkit.store.tables import StoredObject
+from roamkit.store.tables import StoredObject, UtcDateTime
 
 OWN = 0
 """``owner_id`` of our own data; partner data carries the partner's id."""
@@ -107,36 +109,53 @@ class ListFilter:
     published_only: bool = False
 
 
-def _where(f: ListFilter, version: str) -> list[Any]:
-    clauses: list[Any] = [StoredObject.module == f.module, StoredObject.owner_id == f.owner_id]
-    if f.published_only:
-        clauses.append(StoredObject.published.is_(True))
+@lru_cache(maxsize=64)
+def _ids_statement(version: str, published_only: bool, has_from: bool, has_to: bool) -> Select[Any]:
+    """The ids matching one shape of list filter, oldest first; built once (on the hot
+    path building and hashing a fresh statement cost more than running it)."""
+    t = StoredObject.__table__.c
+    clauses: list[Any] = [t.module == bindparam("module"), t.owner_id == bindparam("owner_id")]
+    if published_only:
+        clauses.append(t.published.is_(True))
     if version == "2.1.1":
-        clauses.append(StoredObject.wire_v211.is_not(None))
-    if f.date_from is not None:
-        clauses.append(StoredObject.last_updated >= f.date_from)  # inclusive (221-P-1)
-    if f.date_to is not None:
-        clauses.append(StoredObject.last_updated < f.date_to)  # exclusive
-    return clauses
+        clauses.append(t.wire_v211.is_not(None))
+    if has_from:
+        clauses.append(t.last_updated >= bindparam("date_from", type_=UtcDateTime))  # inclusive
+    if has_to:
+        clauses.append(t.last_updated < bindparam("date_to", type_=UtcDateTime))  # exclusive
+    return select(t.id).where(*clauses).order_by(t.id)
 
 
-async def count(session: AsyncSession, f: ListFilter, version: str) -> int:
-    return int(await session.scalar(select(func.count()).where(*_where(f, version))) or 0)
+_T = StoredObject.__table__.c
+_WIRE_BY_IDS = {
+    version: select(column)
+    .where(_T.id.in_(bindparam("ids", expanding=True)), column.is_not(None))
+    .order_by(_T.id)
+    for version, column in (("2.1.1", _T.wire_v211), ("2.2.1", _T.wire_v221))
+}
 
 
-async def page_wire(
-    session: AsyncSession, f: ListFilter, version: str, offset: int, limit: int
-) -> Sequence[bytes]:
-    """Wire bytes of one page, oldest first by creation (211-P-3, 221-P-3)."""
-    column = StoredObject.wire_v211 if version == "2.1.1" else StoredObject.wire_v221
-    rows = await session.scalars(
-        select(column)
-        .where(*_where(f, version))
-        .order_by(StoredObject.id)
-        .offset(offset)
-        .limit(limit)
-    )
-    return [b for b in rows if b is not None]  # never None: filtered in _where
+async def list_ids(session: AsyncSession, f: ListFilter, version: str) -> array[int]:
+    """Ids of every object a list request matches, in the order pages are served
+    (by creation, 211-P-3 / 221-P-3). The page is then a slice: no SQL OFFSET walk."""
+    stmt = _ids_statement(version, f.published_only, f.date_from is not None, f.date_to is not None)
+    params = {
+        "module": f.module,
+        "owner_id": f.owner_id,
+        "date_from": f.date_from,
+        "date_to": f.date_to,
+    }
+    conn = await session.connection()
+    return array("q", (row[0] for row in await conn.execute(stmt, params)))
+
+
+async def wire_by_ids(session: AsyncSession, ids: Sequence[int], version: str) -> list[bytes]:
+    """Wire bytes of the given objects in ``version``, ordered by id."""
+    if not ids:
+        return []
+    stmt = _WIRE_BY_IDS["2.1.1" if version == "2.1.1" else "2.2.1"]
+    conn = await session.connection()
+    return [row[0] for row in await conn.execute(stmt, {"ids": list(ids)})]
 
 
 async def remove(session: AsyncSession, row: StoredObject) -> None:
