@@ -8,12 +8,15 @@ unseen. Bounded in entries and bytes: memory does not grow with the dataset.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Hashable
-from typing import Any
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any, TypeVar
 
 from roamkit.store import changes
+
+T = TypeVar("T")
 
 
 class GenerationCache:
@@ -26,6 +29,7 @@ class GenerationCache:
         self.max_bytes = max_bytes
         self._entries: OrderedDict[Hashable, tuple[int, float, Any, int]] = OrderedDict()
         self._bytes = 0
+        self._loading: dict[Hashable, asyncio.Future[Any]] = {}
 
     def get(self, key: Hashable) -> Any | None:
         entry = self._entries.get(key)
@@ -50,6 +54,25 @@ class GenerationCache:
         while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
             oldest = next(iter(self._entries))
             self._drop(oldest)
+
+    async def get_or_load(
+        self, key: Hashable, load: Callable[[], Awaitable[T]], size: Callable[[T], int]
+    ) -> T:
+        """The cached value, or ``load()``'s; concurrent misses of one key share one
+        load (a hub's 32 connections hitting an expired page must not query 32 times)."""
+        value = self.get(key)
+        if value is not None:
+            return value
+        pending = self._loading.get(key)
+        if pending is None:
+            generation = changes.generation(self.topic_of(key))
+            pending = asyncio.ensure_future(load())
+            self._loading[key] = pending
+            pending.add_done_callback(lambda _: self._loading.pop(key, None))
+            value = await asyncio.shield(pending)
+            self.put(key, value, size(value), generation=generation)
+            return value
+        return await asyncio.shield(pending)
 
     def _drop(self, key: Hashable) -> None:
         entry = self._entries.pop(key, None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from array import array
+
 from starlette.requests import Request
 
 from roamkit.config import Settings
@@ -10,7 +12,7 @@ from roamkit.modules.deps import Caller
 from roamkit.protocol.envelope import OcpiResponse, raw_list_response
 from roamkit.protocol.headers import RoutingHeaders
 from roamkit.protocol.pagination import page_headers, page_request
-from roamkit.store import changes, objects
+from roamkit.store import objects
 from roamkit.store.db import Database
 
 
@@ -58,19 +60,21 @@ async def list_response(
         date_to=page.date_to,
         published_only=version == "2.1.1",
     )
-    ids_key = (f, version)
-    page_key = (f, version, page.offset, page.limit)
-    ids, items = _ids.get(ids_key), _pages.get(page_key)
-    if ids is None or items is None:
-        generation = changes.generation(module)
+
+    async def load_ids() -> array[int]:
         async with db.sessions() as session:
-            if ids is None:
-                ids = await objects.list_ids(session, f, version)
-                _ids.put(ids_key, ids, size=8 * len(ids), generation=generation)
-            if items is None:
-                window = ids[page.offset : page.offset + page.limit]
-                items = await objects.wire_by_ids(session, window, version)
-                _pages.put(page_key, items, size=sum(len(i) for i in items), generation=generation)
+            return await objects.list_ids(session, f, version)
+
+    ids = await _ids.get_or_load((f, version), load_ids, size=lambda v: 8 * len(v))
+    window = ids[page.offset : page.offset + page.limit]
+
+    async def load_page() -> list[bytes]:
+        async with db.sessions() as session:
+            return await objects.wire_by_ids(session, window, version)
+
+    items = await _pages.get_or_load(
+        (f, version, page.offset, page.limit), load_page, size=lambda v: sum(len(i) for i in v)
+    )
     total = len(ids)
     headers = page_headers(request, page, total, settings.base_url)
     headers.update(routing_headers(request, settings, caller, version))

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import orjson
 
 from roamkit.protocol.tokens import TokenEncoding, encode_token
 
@@ -84,8 +85,8 @@ class PartnerClient:
                 f"{method} {url} failed: {exc.__class__.__name__}: {exc}"
             ) from exc
         try:
-            body = resp.json()
-        except ValueError:
+            body = orjson.loads(resp.content)  # pages of thousands of objects: not stdlib json
+        except orjson.JSONDecodeError:
             body = None
         if not isinstance(body, dict) or "status_code" not in body:
             raise PartnerCallError(
