@@ -14,11 +14,10 @@ from roamkit.domain import canonical as c
 from roamkit.modules.deps import DatabaseDep, SettingsDep
 from roamkit.modules.locations import own as own_locations
 from roamkit.modules.locations import service as locations
-from roamkit.modules.locations.codec import invalid
 from roamkit.modules.tariffs import own as own_tariffs
 from roamkit.modules.tariffs import service as tariffs
 from roamkit.protocol.envelope import OcpiResponse, ocpi_response
-from roamkit.protocol.errors import InvalidParameters, NotFound, json_body
+from roamkit.protocol.errors import InvalidParameters, NotFound, invalid_object, json_body
 from roamkit.store import objects
 
 router = APIRouter(prefix="/api", dependencies=[Depends(require_admin)])
@@ -32,7 +31,7 @@ def _parse(model: type[BaseModel], data: Any, what: str) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise invalid(exc, what) from None
+        raise invalid_object(exc, what) from None
 
 
 def _same_id(body_id: str, url_id: str) -> None:

@@ -19,7 +19,7 @@ from roamkit.models.v221.credentials import Credentials as Credentials221
 from roamkit.partners import repository as repo
 from roamkit.partners.client import PartnerCallError, PartnerClient, check_url
 from roamkit.partners.discovery import Discovery, DiscoveryError, check_endpoints, discover
-from roamkit.protocol.errors import InvalidParameters, MethodNotAllowed, OcpiError
+from roamkit.protocol.errors import MethodNotAllowed, OcpiError, invalid_object
 from roamkit.protocol.tokens import hash_token, new_token
 from roamkit.store.db import Database
 from roamkit.store.tables import Partner
@@ -78,10 +78,7 @@ def parse_credentials(data: Any, version: str, settings: Settings) -> tuple[str,
             return c11.token, c11.url, roles
         c22 = Credentials221.model_validate(data)
     except ValidationError as exc:
-        errors = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5]
-        )
-        raise InvalidParameters(f"Invalid credentials object: {errors}") from None
+        raise invalid_object(exc, "credentials object", limit=5) from None
     roles = [r.wire() for r in c22.roles]
     for r in roles:
         r["country_code"], r["party_id"] = r["country_code"].upper(), r["party_id"].upper()

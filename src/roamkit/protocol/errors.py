@@ -12,6 +12,7 @@ from __future__ import annotations
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from roamkit.protocol.envelope import OcpiResponse, ocpi_response
@@ -92,6 +93,15 @@ class UnsupportedVersion(OcpiError):
 
 class NoMatchingEndpoints(OcpiError):
     status_code = StatusCode.NO_MATCHING_ENDPOINTS
+
+
+def invalid_object(exc: ValidationError, what: str, limit: int = 8) -> InvalidParameters:
+    """A 2001 that names the fields that failed, so a partner can fix its object."""
+    errors = "; ".join(
+        f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:limit]
+    )
+    more = f" (+{exc.error_count() - limit} more)" if exc.error_count() > limit else ""
+    return InvalidParameters(f"Invalid {what}: {errors}{more}")
 
 
 def _describe_validation(exc: RequestValidationError) -> tuple[bool, bool, str]:

@@ -10,7 +10,7 @@ from roamkit.domain import canonical as c
 from roamkit.domain.context import ConversionContext
 from roamkit.domain.v211 import locations as conv211
 from roamkit.models.v211 import locations as w211
-from roamkit.protocol.errors import InvalidParameters, NotFound
+from roamkit.protocol.errors import InvalidParameters, NotFound, invalid_object
 
 _PUT_221: dict[str, type[BaseModel]] = {
     "location": c.Location,
@@ -40,13 +40,6 @@ def level(evse_uid: str | None, connector_id: str | None) -> str:
     return "evse" if evse_uid is not None else "location"
 
 
-def invalid(exc: ValidationError, what: str) -> InvalidParameters:
-    errors = "; ".join(
-        f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:8]
-    )
-    return InvalidParameters(f"Invalid {what}: {errors}")
-
-
 def parse_put(version: str, lvl: str, body: Any, ctx: ConversionContext) -> Any:
     """A PUT body → canonical Location, EVSE or Connector."""
     try:
@@ -55,7 +48,7 @@ def parse_put(version: str, lvl: str, body: Any, ctx: ConversionContext) -> Any:
             return convert(model.model_validate(body), ctx)
         return _PUT_221[lvl].model_validate(body)
     except ValidationError as exc:
-        raise invalid(exc, lvl) from None
+        raise invalid_object(exc, lvl) from None
 
 
 def parse_patch(version: str, lvl: str, body: Any, ctx: ConversionContext) -> dict[str, Any]:
@@ -69,7 +62,7 @@ def parse_patch(version: str, lvl: str, body: Any, ctx: ConversionContext) -> di
         else:
             patch = _PATCH_221[lvl].model_validate(body)
     except ValidationError as exc:
-        raise invalid(exc, f"{lvl} patch") from None
+        raise invalid_object(exc, f"{lvl} patch") from None
     return patch.model_dump(mode="json", exclude_unset=True)
 
 

@@ -22,7 +22,7 @@ from roamkit.domain import canonical as c
 from roamkit.domain.v211 import locations as conv211
 from roamkit.modules.results import Outcome
 from roamkit.modules.wirejson import wire_forms
-from roamkit.protocol.errors import InvalidParameters, NotFound
+from roamkit.protocol.errors import NotFound, invalid_object
 from roamkit.protocol.status import StatusCode
 from roamkit.protocol.timeutil import parse_datetime
 from roamkit.store import objects
@@ -76,11 +76,7 @@ def _validated(data: dict[str, Any]) -> c.Location:
     try:
         return c.Location.model_validate(data)
     except ValidationError as exc:
-        raise InvalidParameters(f"Resulting location is invalid: {_errors(exc)}") from None
-
-
-def _errors(exc: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
+        raise invalid_object(exc, "resulting location", limit=5) from None
 
 
 def _stale(current: datetime, incoming: datetime | None) -> bool:

@@ -10,8 +10,7 @@ from roamkit.domain import canonical as c
 from roamkit.domain.context import ConversionContext, ConversionError
 from roamkit.domain.v211 import tariffs as conv211
 from roamkit.models.v211 import tariffs as w211
-from roamkit.modules.locations.codec import invalid
-from roamkit.protocol.errors import InvalidParameters, NotFound
+from roamkit.protocol.errors import InvalidParameters, NotFound, invalid_object
 
 
 def parse_put(version: str, body: Any, ctx: ConversionContext) -> c.Tariff:
@@ -20,7 +19,7 @@ def parse_put(version: str, body: Any, ctx: ConversionContext) -> c.Tariff:
             return conv211.to_canonical(w211.Tariff.model_validate(body), ctx)
         return c.Tariff.model_validate(body)
     except ValidationError as exc:
-        raise invalid(exc, "tariff") from None
+        raise invalid_object(exc, "tariff") from None
 
 
 def parse_patch(body: Any, ctx: ConversionContext) -> dict[str, Any]:
@@ -29,7 +28,7 @@ def parse_patch(body: Any, ctx: ConversionContext) -> dict[str, Any]:
     try:
         patch = conv211.patch_to_canonical(w211.TariffPatch.model_validate(body), ctx)
     except ValidationError as exc:
-        raise invalid(exc, "tariff patch") from None
+        raise invalid_object(exc, "tariff patch") from None
     return patch.model_dump(mode="json", exclude_unset=True)
 
 

@@ -15,7 +15,7 @@ from roamkit.domain import canonical as c
 from roamkit.domain.v211 import tariffs as conv211
 from roamkit.modules.results import Outcome
 from roamkit.modules.wirejson import wire_forms
-from roamkit.protocol.errors import InvalidParameters, NotFound
+from roamkit.protocol.errors import NotFound, invalid_object
 from roamkit.store import objects
 from roamkit.store.objects import ObjectKey
 from roamkit.store.tables import StoredObject
@@ -72,7 +72,7 @@ async def patch_tariff(
     try:
         tariff = c.Tariff.model_validate(doc)
     except ValidationError as exc:
-        raise InvalidParameters(f"Resulting tariff is invalid: {exc.errors()[:3]}") from None
+        raise invalid_object(exc, "resulting tariff", limit=5) from None
     return await store(session, k, tariff, row)
 
 
