@@ -14,10 +14,6 @@ from roamkit.domain.context import ConversionContext, ConversionError
 log = logging.getLogger("roamkit.wire")
 
 
-def dumps(model: BaseModel) -> bytes:
-    return orjson.dumps(model.model_dump(mode="json", exclude_none=True))
-
-
 def v211_bytes(
     obj: BaseModel,
     convert: Callable[[Any, ConversionContext], BaseModel | None],
@@ -30,7 +26,7 @@ def v211_bytes(
     except (ConversionError, ValidationError) as exc:
         log.warning("not expressible in 2.1.1: %s", exc)
         return None
-    return None if out is None else dumps(out)
+    return None if out is None else orjson.dumps(out.model_dump(mode="json", exclude_none=True))
 
 
 def wire_forms(

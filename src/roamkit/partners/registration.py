@@ -19,7 +19,14 @@ from roamkit.models.v221.credentials import Credentials as Credentials221
 from roamkit.partners import repository as repo
 from roamkit.partners.client import PartnerCallError, PartnerClient, check_url
 from roamkit.partners.discovery import Discovery, DiscoveryError, check_endpoints, discover
-from roamkit.protocol.errors import MethodNotAllowed, OcpiError, invalid_object
+from roamkit.protocol.errors import (
+    MethodNotAllowed,
+    NoMatchingEndpoints,
+    OcpiError,
+    PartnerApiError,
+    UnsupportedVersion,
+    invalid_object,
+)
 from roamkit.protocol.tokens import hash_token, new_token
 from roamkit.store.db import Database
 from roamkit.store.tables import Partner
@@ -110,10 +117,17 @@ async def _discover_inbound(
         found = await discover(client, settings, url, token, encoding=encoding, version=version)
         check_endpoints(settings, found.version, found.endpoints)
     except PartnerCallError as exc:
-        raise OcpiError(str(exc), status_code=3001) from exc
+        raise PartnerApiError(str(exc)) from exc
     except DiscoveryError as exc:
-        raise OcpiError(str(exc), status_code=exc.status_code) from exc
+        raise _DISCOVERY_ERRORS.get(exc.status_code, PartnerApiError)(str(exc)) from exc
     return found
+
+
+_DISCOVERY_ERRORS: dict[int, type[OcpiError]] = {
+    3001: PartnerApiError,
+    3002: UnsupportedVersion,
+    3003: NoMatchingEndpoints,
+}
 
 
 # -- inbound ---------------------------------------------------------------------------
