@@ -1,38 +1,54 @@
 """Writing changes to the outbox, in the caller's transaction (DESIGN.md §2).
 
-One row per (change, partner that has the module's receiver interface). The
-worker (``sync.worker``) is woken after the transaction commits; several
-worker processes on PostgreSQL share the table with ``FOR UPDATE SKIP LOCKED``.
+One row per (change, partner that has the module's receiver interface).
+
+When the writing process runs a push worker (``roamkit serve``), the rows are
+born leased to it and handed to it in memory once the transaction commits: the
+hot path needs no claim transaction, and no other worker process touches them
+while the lease runs. If the process dies before delivering, the lease runs out
+and any worker's poll picks them up. Without a local worker (the CLI), rows are
+written unleased and a server's worker finds them on its next poll (≤ 1 s).
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import weakref
+from datetime import timedelta
+from typing import Any, Protocol
 
-from sqlalchemy import event, select
+from sqlalchemy import event, insert, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from roamkit.modules.cache import GenerationCache
 from roamkit.partners.repository import REGISTERED
+from roamkit.protocol.timeutil import utcnow
 from roamkit.store import changes
 from roamkit.store.tables import OutboxEntry, Partner
 
-_wakeups: set[asyncio.Event] = set()
+LEASE = timedelta(seconds=60)
+"""How long a worker holds entries before another may take them over."""
 
 
-def register_wakeup(ev: asyncio.Event) -> None:
-    _wakeups.add(ev)
+class LocalWorker(Protocol):
+    loop: asyncio.AbstractEventLoop
+
+    def accept(self, entries: list[OutboxEntry]) -> None: ...
 
 
-def unregister_wakeup(ev: asyncio.Event) -> None:
-    _wakeups.discard(ev)
+# Per database engine: several nodes may run in one process (tests), each with its own.
+_local: weakref.WeakKeyDictionary[Engine, LocalWorker] = weakref.WeakKeyDictionary()
+_HANDOFF = "roamkit_outbox_handoff"
 
 
-def _wake(_: Session) -> None:
-    for ev in list(_wakeups):
-        ev.set()
+def register_local(engine: Engine, worker: LocalWorker) -> None:
+    _local[engine] = worker
+
+
+def unregister_local(engine: Engine) -> None:
+    _local.pop(engine, None)
 
 
 def receives(partner: Partner, module: str) -> bool:
@@ -87,21 +103,50 @@ async def enqueue(
     """
     if partners is None:
         partners = await receivers(session, module)
-    for partner in partners:
-        session.add(
-            OutboxEntry(
-                partner_id=partner.id,
-                module=module,
-                method=method,
-                country_code=country_code,
-                party_id=party_id,
-                object_id=object_id,
-                evse_uid=evse_uid,
-                connector_id=connector_id,
-                body=body,
-                attempts=0,
-            )
-        )
-    if partners and not event.contains(session.sync_session, "after_commit", _wake):
-        event.listen(session.sync_session, "after_commit", _wake, once=True)
-    return len(partners)
+    if not partners:
+        return 0
+    sync = session.sync_session
+    worker = _local.get(sync.get_bind())  # type: ignore[arg-type]
+    now = utcnow()
+    rows = [
+        {
+            "partner_id": partner.id,
+            "module": module,
+            "method": method,
+            "country_code": country_code,
+            "party_id": party_id,
+            "object_id": object_id,
+            "evse_uid": evse_uid,
+            "connector_id": connector_id,
+            "body": body,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+            "leased_until": now + LEASE if worker is not None else None,
+        }
+        for partner in partners
+    ]
+    if worker is None:
+        await session.execute(insert(OutboxEntry), rows)
+        return len(rows)
+    ids = await session.scalars(
+        insert(OutboxEntry).returning(OutboxEntry.id, sort_by_parameter_order=True), rows
+    )
+    handoff: list[OutboxEntry] | None = sync.info.get(_HANDOFF)
+    if handoff is None:  # first change of this transaction
+        handoff = sync.info[_HANDOFF] = []
+        event.listen(sync, "after_commit", _hand_over, once=True)
+        event.listen(sync, "after_rollback", _forget, once=True)
+    handoff += [OutboxEntry(id=i, **row) for i, row in zip(ids, rows, strict=True)]
+    return len(rows)
+
+
+def _hand_over(sync: Session) -> None:
+    entries = sync.info.pop(_HANDOFF, None)
+    worker = _local.get(sync.get_bind())  # type: ignore[arg-type]
+    if entries and worker is not None:
+        worker.loop.call_soon_threadsafe(worker.accept, entries)
+
+
+def _forget(sync: Session) -> None:
+    sync.info.pop(_HANDOFF, None)

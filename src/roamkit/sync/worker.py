@@ -1,14 +1,21 @@
 """The push worker: delivers outbox entries to partners, in order per object,
 with retries and backoff; a partner that is down loses nothing.
 
-- Woken at once after a change commits (same process) and polling otherwise
-  (changes made by the CLI or another worker process).
-- Entries are claimed with a lease (``leased_until``), with
+- Entries written by this process arrive in memory the moment their transaction
+  commits (``outbox.enqueue``: born leased to us), so a change goes out without
+  a claim transaction. Other entries (written by the CLI, left by a dead worker,
+  due for a retry) are claimed by a poll, with a lease (``leased_until``) and
   ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several workers share the table.
-- Per object, entries go out one after the other; superseded PUTs of the same
-  object are folded into one (the PUT body is read at delivery time anyway).
-- A failed PATCH becomes a PUT of the whole object for its retry
-  (2.2.1 #transport_and_format_patch: "if a PATCH fails, ... PUT").
+- Per object, one chain delivers entries strictly one after the other; chains of
+  different objects run concurrently. Superseded PUTs are folded into one (a PUT
+  body is read at delivery time anyway).
+- Delivered entries are deleted in batches (one transaction for many): at least
+  once delivery; a repeat after a crash is harmless, receivers ignore what is
+  not newer (``last_updated``).
+- A failure puts the entry, and every later entry of the same object, back in
+  the table with a backoff; until the object's retry succeeds, new changes of it
+  queue behind in the table too, so order holds. A failed PATCH becomes a PUT of
+  the whole object (2.2.1 #transport_and_format_patch: "if a PATCH fails, ... PUT").
 """
 
 from __future__ import annotations
@@ -17,7 +24,6 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -25,18 +31,29 @@ from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roamkit.config import Settings
+from roamkit.modules.cache import GenerationCache
 from roamkit.partners.client import PartnerCallError, PartnerClient
+from roamkit.partners.repository import REGISTERED
 from roamkit.protocol.timeutil import utcnow
+from roamkit.store import changes
 from roamkit.store.db import Database
 from roamkit.store.tables import OutboxEntry, Partner
 from roamkit.sync import outbox
+from roamkit.sync.outbox import LEASE
 from roamkit.sync.push import NothingToSend, build
 
 log = logging.getLogger("roamkit.push")
 
-LEASE = timedelta(seconds=60)
 BATCH = 200
 MAX_BACKOFF = 300.0
+ACK_DELAY = 0.02
+"""Seconds delivered ids gather before one transaction deletes them all."""
+
+Key = tuple[int, str, str, str, str]
+
+
+def _key(e: OutboxEntry) -> Key:
+    return (e.partner_id, e.module, e.country_code, e.party_id, e.object_id)
 
 
 def _not_leased(now: datetime) -> ColumnElement[bool]:
@@ -56,7 +73,7 @@ class PushWorker:
         client: PartnerClient,
         settings: Settings,
         poll_interval: float = 1.0,
-        concurrency: int = 16,
+        concurrency: int = 8,
     ) -> None:
         self.db = db
         self.client = client
@@ -64,20 +81,73 @@ class PushWorker:
         self.poll_interval = poll_interval
         self.wakeup = asyncio.Event()
         self.limit = asyncio.Semaphore(concurrency)
-        self._task: asyncio.Task[None] | None = None
+        self.loop = asyncio.get_running_loop()
+        self._chains: dict[Key, list[OutboxEntry]] = {}
+        self._held: set[int] = set()  # ids in memory: never taken twice
+        self._polled: set[int] = set()  # of those, the ones a poll claimed
+        self._blocked: dict[Key, datetime] = {}  # objects waiting for a retry in the table
+        self._done: list[int] = []
+        self._ack = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._partners = GenerationCache(lambda _: changes.PARTNERS, ttl=2.0)
 
     def start(self) -> None:
-        outbox.register_wakeup(self.wakeup)
-        self._task = asyncio.create_task(self._run(), name="roamkit-push-worker")
+        outbox.register_local(self.db.engine.sync_engine, self)
+        self._spawn(self._poll_loop(), "roamkit-push-poll")
+        self._spawn(self._ack_loop(), "roamkit-push-ack")
 
     async def stop(self) -> None:
-        outbox.unregister_wakeup(self.wakeup)
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        outbox.unregister_local(self.db.engine.sync_engine)
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        # What was delivered is forgotten; what is still held goes back to the table
+        # at once (not after the lease) for the next start or another worker.
+        with contextlib.suppress(Exception):
+            await self._flush_done()
+            held = sorted(self._held)
+            if held:
+                async with self.db.session() as session:
+                    await session.execute(
+                        update(OutboxEntry)
+                        .where(OutboxEntry.id.in_(held))
+                        .values(leased_until=None)
+                    )
 
-    async def _run(self) -> None:
+    def _spawn(self, coro: object, name: str | None = None) -> None:
+        task = asyncio.ensure_future(coro)  # type: ignore[arg-type]
+        if name:
+            task.set_name(name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # ---- intake
+
+    def accept(self, entries: Sequence[OutboxEntry], *, claimed: bool = False) -> None:
+        """Entries to deliver: born leased to us (``enqueue``) or ``claimed`` by a poll."""
+        release: list[OutboxEntry] = []
+        for e in sorted(entries, key=lambda e: e.id):
+            if e.id in self._held:
+                continue
+            key = _key(e)
+            if not claimed and key in self._blocked:
+                release.append(e)  # behind the object's retry, in the table
+                continue
+            self._held.add(e.id)
+            if claimed:
+                self._polled.add(e.id)
+            chain = self._chains.get(key)
+            if chain is None:
+                self._chains[key] = [e]
+                self._spawn(self._run_chain(key))
+            else:
+                chain.append(e)
+        if release:
+            self._spawn(self._release(release))
+
+    async def _poll_loop(self) -> None:
         while True:
             try:
                 while await self.drain_once():
@@ -85,12 +155,13 @@ class PushWorker:
             except asyncio.CancelledError:
                 raise
             except Exception:  # the worker must survive anything; the entries stay queued
-                log.exception("push worker round failed")
+                log.exception("push worker poll failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wakeup.wait(), self.poll_interval)
             self.wakeup.clear()
 
-    async def _claim(self) -> list[OutboxEntry]:
+    async def drain_once(self) -> bool:
+        """Claim due entries nobody holds and start them; True if there may be more."""
         now = utcnow()
         async with self.db.session() as session:
             stmt = (
@@ -101,75 +172,69 @@ class PushWorker:
             )
             if not self.db.is_sqlite:
                 stmt = stmt.with_for_update(skip_locked=True)
-            entries = list(await session.scalars(stmt))
+            entries = [e for e in await session.scalars(stmt) if e.id not in self._held]
             for e in entries:
                 e.leased_until = now + LEASE
-        return entries
-
-    async def drain_once(self) -> bool:
-        """Deliver one batch of due entries; True if there may be more."""
-        entries = await self._claim()
-        if not entries:
-            return False
-        groups: dict[tuple[object, ...], list[OutboxEntry]] = defaultdict(list)
-        for e in entries:
-            groups[(e.partner_id, e.module, e.country_code, e.party_id, e.object_id)].append(e)
-        async with self.db.sessions() as session:
-            ids = {e.partner_id for e in entries}
-            partners = {
-                p.id: p for p in await session.scalars(select(Partner).where(Partner.id.in_(ids)))
-            }
-        results = await asyncio.gather(
-            *(self._deliver_group(partners.get(g[0].partner_id), g) for g in groups.values())
-        )
-        done = [entry_id for ids, _ in results for entry_id in ids]
-        back = {pid for _, pid in results if pid is not None}
-        if done or back:
-            # One write transaction for the whole batch: writers queue on SQLite.
-            async with self.db.session() as session:
-                if done:
-                    await session.execute(delete(OutboxEntry).where(OutboxEntry.id.in_(done)))
-                for partner_id in back:
-                    await self._partner_is_back(session, partner_id)
+        self.accept(entries, claimed=True)
         return len(entries) == BATCH
 
-    async def _deliver_group(
-        self, partner: Partner | None, group: Sequence[OutboxEntry]
-    ) -> tuple[list[int], int | None]:
-        """One object's entries, in order; stop at the first failure to keep order.
+    # ---- delivery
 
-        Returns the ids delivered (or settled), and the partner's id when a retry
-        went through (the partner is back)."""
+    async def _run_chain(self, key: Key) -> None:
+        """Deliver one object's entries in order while more keep arriving."""
+        try:
+            while True:
+                chain = self._chains.get(key)
+                if not chain:
+                    return
+                group = list(chain)
+                chain.clear()
+                await self._deliver(key, group)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("push chain %s failed; its entries stay in the outbox", key)
+            for e in self._chains.get(key) or []:
+                self._forget(e)
+        finally:
+            self._chains.pop(key, None)
+
+    async def _deliver(self, key: Key, group: list[OutboxEntry]) -> None:
         pending = _fold(group)
-        done: list[int] = [e.id for e in group if e not in pending]
+        for e in group:
+            if e not in pending:
+                self._settle(e)
+        partner = await self._partner(key[0])
         for i, entry in enumerate(pending):
-            if partner is None or partner.status != "registered" or not partner.token_out:
-                done.append(entry.id)  # partner gone: nobody to deliver to
+            if partner is None or partner.status != REGISTERED or not partner.token_out:
+                self._settle(entry)  # partner gone: nobody to deliver to
                 continue
             error = await self._send(partner, entry)
             if error is None:
-                done.append(entry.id)
+                self._settle(entry)
+                if entry.attempts:
+                    self._spawn(self._partner_is_back(partner.id))
                 continue
-            await self._reschedule(entry, error, pending[i + 1 :])
-            break
-        retried_ok = partner is not None and any(e.attempts and e.id in done for e in group)
-        return done, partner.id if retried_ok and partner is not None else None
+            await self._reschedule(key, entry, error, pending[i + 1 :])
+            return
 
-    async def _partner_is_back(self, session: AsyncSession, partner_id: int) -> None:
-        """A retry to this partner went through: its other waiting entries failed for
-        the same reason most likely, so they need not sit out their backoff."""
-        now = utcnow()
-        await session.execute(
-            update(OutboxEntry)
-            .where(
-                OutboxEntry.partner_id == partner_id,
-                OutboxEntry.attempts > 0,
-                OutboxEntry.next_attempt_at > now,
-                _not_leased(now),
-            )
-            .values(next_attempt_at=now)
-        )
-        self.wakeup.set()
+    def _settle(self, entry: OutboxEntry) -> None:
+        if entry.id in self._polled:  # the table's order for this object is served
+            self._blocked.pop(_key(entry), None)
+        self._forget(entry)
+        self._done.append(entry.id)
+        self._ack.set()
+
+    def _forget(self, entry: OutboxEntry) -> None:
+        self._held.discard(entry.id)
+        self._polled.discard(entry.id)
+
+    async def _partner(self, partner_id: int) -> Partner | None:
+        async def load() -> Partner | None:
+            async with self.db.sessions() as session:
+                return await session.get(Partner, partner_id)
+
+        return await self._partners.get_or_load(partner_id, load, lambda _: 0)
 
     async def _send(self, partner: Partner, entry: OutboxEntry) -> str | None:
         """None on success, else the reason."""
@@ -207,32 +272,103 @@ class PushWorker:
                 return str(exc)
         return None
 
-    async def _reschedule(
-        self, failed: OutboxEntry, error: str, rest: Sequence[OutboxEntry]
-    ) -> None:
+    # ---- bookkeeping in the table
+
+    async def _ack_loop(self) -> None:
+        while True:
+            await self._ack.wait()
+            await asyncio.sleep(ACK_DELAY)  # let more deliveries finish: one transaction
+            self._ack.clear()
+            try:
+                await self._flush_done()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # retried with the next batch; a lease would redeliver
+                log.exception("could not delete delivered outbox entries")
+                await asyncio.sleep(1.0)
+                self._ack.set()
+
+    async def _flush_done(self) -> None:
+        done, self._done = self._done, []
+        if not done:
+            return
+        try:
+            async with self.db.session() as session:
+                for i in range(0, len(done), 500):
+                    chunk = done[i : i + 500]
+                    await session.execute(delete(OutboxEntry).where(OutboxEntry.id.in_(chunk)))
+        except BaseException:
+            self._done[:0] = done
+            raise
+
+    async def _release(self, entries: list[OutboxEntry]) -> None:
+        """Entries of an object waiting for a retry: into the table behind it."""
         now = utcnow()
         async with self.db.session() as session:
-            row = await session.get(OutboxEntry, failed.id)
-            if row is not None:
-                row.attempts += 1
-                row.last_error = error[:2000]
-                row.next_attempt_at = now + timedelta(seconds=backoff(row.attempts))
-                row.leased_until = None
-                if row.method == "PATCH":
-                    row.method, row.body = "PUT", None  # retry with the whole object
-                log.warning(
-                    "push to partner %s failed (attempt %d): %s",
-                    failed.partner_id,
-                    row.attempts,
-                    error,
+            for e in entries:
+                when = max(now, self._blocked.get(_key(e), now))
+                await session.execute(
+                    update(OutboxEntry)
+                    .where(OutboxEntry.id == e.id)
+                    .values(leased_until=None, next_attempt_at=when)
                 )
-                # Later entries of the same object wait behind it, to keep order.
-                for e in rest:
-                    later = await session.get(OutboxEntry, e.id)
-                    if later is not None:
-                        later.next_attempt_at = row.next_attempt_at
-                        later.leased_until = None
-                return
+
+    async def _partner_is_back(self, partner_id: int) -> None:
+        """A retry to this partner went through: its other waiting entries failed for
+        the same reason most likely, so they need not sit out their backoff."""
+        now = utcnow()
+        async with self.db.session() as session:
+            await session.execute(
+                update(OutboxEntry)
+                .where(
+                    OutboxEntry.partner_id == partner_id,
+                    OutboxEntry.attempts > 0,
+                    OutboxEntry.next_attempt_at > now,
+                    _not_leased(now),
+                )
+                .values(next_attempt_at=now)
+            )
+        for key in [k for k in self._blocked if k[0] == partner_id]:
+            self._blocked[key] = now
+        self.wakeup.set()
+
+    async def _reschedule(
+        self, key: Key, failed: OutboxEntry, error: str, rest: Sequence[OutboxEntry]
+    ) -> None:
+        now = utcnow()
+        attempts = failed.attempts + 1
+        retry_at = now + timedelta(seconds=backoff(attempts))
+        self._blocked[key] = retry_at
+        log.warning(
+            "push to partner %s failed (attempt %d): %s", failed.partner_id, attempts, error
+        )
+        values = {"attempts": attempts, "last_error": error[:2000], "next_attempt_at": retry_at}
+        if failed.method == "PATCH":
+            values |= {"method": "PUT", "body": None}  # retry with the whole object
+        chain = self._chains.get(key, [])
+        rest = [*rest, *chain]
+        chain.clear()
+        async with self.db.session() as session:
+            await _unlease(session, [failed.id], values)
+            # Later entries of the same object wait behind it, to keep order.
+            await _unlease(session, [e.id for e in rest], {"next_attempt_at": retry_at})
+        for e in (failed, *rest):
+            self._forget(e)
+        late = list(chain)  # arrived while the table was written
+        chain.clear()
+        if late:
+            for e in late:
+                self._forget(e)
+            await self._release(late)
+
+
+async def _unlease(session: AsyncSession, ids: list[int], values: dict[str, object]) -> None:
+    if ids:
+        await session.execute(
+            update(OutboxEntry)
+            .where(OutboxEntry.id.in_(ids))
+            .values(leased_until=None, **values)
+        )
 
 
 def _fold(group: Sequence[OutboxEntry]) -> list[OutboxEntry]:

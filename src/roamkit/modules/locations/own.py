@@ -98,9 +98,7 @@ async def set_evse_status(
     """The hot path of a CPO: a charger's status changed. Pushed as a PATCH."""
     k = service.key(OWN, settings.country_code, settings.party_id, location_id)
     now = utcnow().replace(microsecond=0)
-    outcome = await service.patch(
-        session, k, service.Target(location_id, evse_uid), {"status": status.value}, now
-    )
+    outcome = await service.set_evse_status(session, k, evse_uid, status, now)
     if outcome is not Outcome.UNCHANGED:
         await outbox.enqueue(
             session,

@@ -15,7 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
+from sqlalchemy import bindparam, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roamkit.domain import canonical as c
@@ -24,8 +27,8 @@ from roamkit.modules.results import Outcome
 from roamkit.modules.wirejson import wire_forms
 from roamkit.protocol.errors import NotFound, invalid_object
 from roamkit.protocol.status import StatusCode
-from roamkit.protocol.timeutil import parse_datetime
-from roamkit.store import objects
+from roamkit.protocol.timeutil import format_datetime, parse_datetime
+from roamkit.store import changes, objects
 from roamkit.store.objects import ObjectKey
 from roamkit.store.tables import StoredObject
 
@@ -211,6 +214,104 @@ async def patch(
     _bump(doc, last_updated)
     await store(session, k, _validated(doc), row)
     return Outcome.UPDATED
+
+
+_T = StoredObject.__table__.c
+_STATUS_ROW = (
+    sa_select(_T.id, _T.data, _T.wire_v211)
+    .where(
+        _T.module == bindparam("module"),
+        _T.owner_id == bindparam("owner_id"),
+        _T.country_code == bindparam("country_code"),
+        _T.party_id == bindparam("party_id"),
+        _T.object_id == bindparam("object_id"),
+    )
+    .with_for_update()
+)
+_STATUS_WRITE = (
+    update(StoredObject.__table__)
+    .where(_T.id == bindparam("row_id"))
+    .values(
+        data=bindparam("data"),
+        last_updated=bindparam("last_updated"),
+        published=bindparam("published"),
+        wire_v221=bindparam("wire_v221"),
+        wire_v211=bindparam("wire_v211"),
+    )
+)
+
+
+async def set_evse_status(
+    session: AsyncSession, k: ObjectKey, evse_uid: str, status: c.Status, when: datetime
+) -> Outcome:
+    """An EVSE's status, the write a CPO makes most often: the stored documents
+    (canonical and both wire forms) are patched in place rather than the whole
+    location validated and rendered again. Both versions name the same statuses
+    (2.1.1 mod_locations.md §4.4.4, 2.2.1 mod_locations.asciidoc Status enum), and
+    ``last_updated`` of the EVSE and the location follow (221-L-2)."""
+    params = {
+        "module": k.module,
+        "owner_id": k.owner_id,
+        "country_code": k.country_code,
+        "party_id": k.party_id,
+        "object_id": k.object_id,
+    }
+    row = (await session.execute(_STATUS_ROW, params)).one_or_none()
+    if row is None:
+        raise UnknownLocation(f"Unknown location {k.object_id!r}: PUT the location first")
+    doc: dict[str, Any] = row.data
+    evse = _evse_of(doc, evse_uid)
+    if evse is None:
+        raise NotFound(f"Unknown EVSE {evse_uid!r} in location {k.object_id!r}")
+    if _stale(parse_datetime(evse["last_updated"]), when):
+        return Outcome.UNCHANGED
+    stamp = format_datetime(when)
+    _set_status(doc, evse, status.value, stamp, when)
+    wire_v211 = row.wire_v211
+    if wire_v211 is not None:
+        doc211 = orjson.loads(wire_v211)
+        evse211 = _evse_of(doc211, evse_uid)
+        if evse211 is not None:
+            _set_status(doc211, evse211, status.value, stamp, when)
+            wire_v211 = orjson.dumps(doc211)
+    wire_v221 = orjson.dumps(doc)
+    await session.execute(
+        _STATUS_WRITE,
+        {
+            "row_id": row.id,
+            "data": doc,
+            "last_updated": parse_datetime(doc["last_updated"]),
+            "published": _public_doc(doc),
+            "wire_v221": wire_v221,
+            "wire_v211": wire_v211,
+        },
+    )
+    changes.touch(session, MODULE)
+    return Outcome.UPDATED
+
+
+def _evse_of(doc: dict[str, Any], uid: str) -> dict[str, Any] | None:
+    for evse in doc.get("evses") or []:
+        if evse.get("uid") == uid:
+            return evse  # type: ignore[no-any-return]
+    return None
+
+
+def _set_status(
+    doc: dict[str, Any], evse: dict[str, Any], status: str, stamp: str, when: datetime
+) -> None:
+    evse["status"] = status
+    evse["last_updated"] = stamp
+    if parse_datetime(doc["last_updated"]) < when:
+        doc["last_updated"] = stamp
+
+
+def _public_doc(doc: dict[str, Any]) -> bool:
+    """``is_public`` on the stored document."""
+    if not doc.get("publish"):
+        return False
+    evses = doc.get("evses") or []
+    return not evses or any(e.get("status") != c.Status.REMOVED.value for e in evses)
 
 
 def select(location: c.Location, target: Target) -> c.Location | c.EVSE | c.Connector:
