@@ -14,6 +14,7 @@ from roamkit.api.own_data import router as own_data_api
 from roamkit.api.partners import router as partners_api
 from roamkit.api.sync import router as sync_api
 from roamkit.config import Settings
+from roamkit.gctools import freeze_startup_heap
 from roamkit.modules import versions
 from roamkit.modules.registry import mounted
 from roamkit.partners.client import PartnerClient
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.partner_client = PartnerClient(http, settings.allow_insecure_urls)
         worker = PushWorker(db, app.state.partner_client, settings)
         worker.start()
+        freeze_startup_heap()
         log.info(
             "roamkit %s serving %s as %s, versions %s",
             __version__,

@@ -109,6 +109,7 @@ def pull(
     import httpx
 
     from roamkit import __version__
+    from roamkit.gctools import freeze_startup_heap
     from roamkit.partners.client import PartnerClient
     from roamkit.sync.pull import PullError, PullFailed
     from roamkit.sync.pull import pull as run_pull
@@ -118,6 +119,7 @@ def pull(
     bar = _Bar(err, f"{partner} {module.value}")
 
     async def run(db: Any) -> dict[str, Any]:
+        freeze_startup_heap()
         headers = {"User-Agent": f"roamkit/{__version__}"}
         async with httpx.AsyncClient(timeout=settings.http_timeout, headers=headers) as http:
             client = PartnerClient(http, settings.allow_insecure_urls)

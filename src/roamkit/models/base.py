@@ -12,7 +12,6 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     PlainSerializer,
@@ -41,31 +40,33 @@ class OcpiModel(BaseModel):
 
 def _lenient_dt(value: Any, handler: ValidatorFunctionWrapHandler) -> datetime:
     """pydantic's own (fast, Rust) ISO parser first; our lenient one for the rest
-    (unpadded dates and other shapes real partners send)."""
+    (unpadded dates and other shapes real partners send). One Python call per
+    value, normalising too: a location carries 7+ DateTimes and pages carry
+    thousands of locations."""
     try:
-        return handler(value)
+        value = handler(value)
     except ValidationError:
-        if isinstance(value, str):
-            try:
-                return parse_datetime(value)
-            except ValueError:
-                pass
-        raise
+        if not isinstance(value, str):
+            raise
+        try:
+            value = parse_datetime(value)
+        except ValueError:
+            raise ValueError(f"not an OCPI DateTime: {value!r}") from None
+    return _utc_seconds(value)
 
 
 def _utc_seconds(value: datetime) -> datetime:
     """Aware UTC, whole seconds: then pydantic's own serializer writes exactly
-    ``YYYY-MM-DDThh:mm:ssZ``, the one shape every partner reads."""
+    ``YYYY-MM-DDThh:mm:ssZ``, the one shape every partner reads. (pydantic's
+    own UTC ``TzInfo(0)`` is kept: it compares and serialises like ``UTC``.)"""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     elif value.utcoffset():
         value = value.astimezone(UTC)
-    elif value.tzinfo is not UTC:
-        value = value.replace(tzinfo=UTC)
     return value.replace(microsecond=0) if value.microsecond else value
 
 
-DateTime = Annotated[datetime, WrapValidator(_lenient_dt), AfterValidator(_utc_seconds)]
+DateTime = Annotated[datetime, WrapValidator(_lenient_dt)]
 """OCPI DateTime: lenient parse to aware UTC (sub-second precision dropped),
 strict ``...Z`` output (2.1.1 types.md, 2.2.1 types.asciidoc#types_datetime_type)."""
 

@@ -31,14 +31,13 @@ def v211_bytes(
 
 def wire_forms(
     obj: Any, convert_211: Callable[[Any, ConversionContext], BaseModel | None], *, served: bool
-) -> tuple[dict[str, Any], bytes, bytes | None]:
+) -> tuple[dict[str, Any], bytes | None, bytes | None]:
     """(canonical JSON document, 2.2.1 bytes, 2.1.1 bytes) of an object with a
-    ``country_code``/``party_id``. The 2.2.1 wire form is the canonical document
-    itself; the 2.1.1 form is made only for objects we serve in lists (``served``:
-    our own), since a partner's objects are converted on the rare GET instead."""
+    ``country_code``/``party_id``. The wire forms are made only for objects we serve
+    in lists (``served``: our own); a partner's objects are converted on the rare
+    GET instead. The 2.2.1 form is the canonical document itself."""
     data = obj.model_dump(mode="json", exclude_none=True)
-    wire_v221 = orjson.dumps(data)
     if not served:
-        return data, wire_v221, None
+        return data, None, None
     ctx = ConversionContext(country_code=obj.country_code, party_id=obj.party_id)
-    return data, wire_v221, v211_bytes(obj, convert_211, ctx)
+    return data, orjson.dumps(data), v211_bytes(obj, convert_211, ctx)

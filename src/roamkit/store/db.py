@@ -86,7 +86,14 @@ class Database:
         await self.engine.dispose()
 
 
+class JsonText(bytes):
+    """A document already serialised (pydantic's ``to_json``): written to a JSON
+    column as it is, so bulk writers do not serialise each object twice."""
+
+
 def _json_dumps(value: Any) -> str:
+    if isinstance(value, JsonText):
+        return value.decode()
     return orjson.dumps(value).decode()
 
 

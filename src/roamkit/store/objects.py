@@ -75,7 +75,7 @@ async def save(
     data: dict[str, Any],
     last_updated: datetime,
     published: bool,
-    wire_v221: bytes,
+    wire_v221: bytes | None,
     wire_v211: bytes | None,
     row: StoredObject | None = None,
 ) -> tuple[StoredObject, bool]:

@@ -35,14 +35,16 @@ import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from sqlalchemy import delete, insert, select, update
+import orjson
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roamkit.domain.context import ConversionContext
+from roamkit.gctools import gc_paused
 from roamkit.modules.locations import codec as location_codec
 from roamkit.modules.locations import service as locations
 from roamkit.modules.results import Outcome
@@ -53,8 +55,7 @@ from roamkit.partners.client import OcpiReply, PartnerCallError, PartnerClient
 from roamkit.protocol.pagination import next_link
 from roamkit.protocol.timeutil import format_datetime, parse_datetime, utcnow
 from roamkit.store import changes
-from roamkit.store.db import Database
-from roamkit.store.objects import ObjectKey
+from roamkit.store.db import Database, JsonText
 from roamkit.store.tables import Partner, StoredObject, SyncState
 from roamkit.sync import quarantine
 
@@ -69,6 +70,9 @@ _CHUNK = 500
 
 _MAX_PAGES = 100_000
 """Hard stop for a list that never ends (no X-Total-Count, full pages forever)."""
+
+_WRITE_ROWS = 1000
+"""Objects per write transaction (pages are gathered until they reach it)."""
 
 _RETRIES = 2
 """Extra attempts for a page that failed transiently (network, HTTP 5xx or 429)."""
@@ -106,7 +110,7 @@ class ModuleAdapter:
 
     name: str
     parse: Callable[[str, Any, ConversionContext], Any]
-    store: Callable[[AsyncSession, ObjectKey, Any, StoredObject | None], Awaitable[Outcome]]
+    published: Callable[[Any], bool]
     put: Callable[[AsyncSession, int, Any], Awaitable[Outcome]]
 
 
@@ -116,10 +120,10 @@ def _parse_location(version: str, body: Any, ctx: ConversionContext) -> Any:
 
 MODULES: dict[str, ModuleAdapter] = {
     "locations": ModuleAdapter(
-        locations.MODULE, _parse_location, locations.store, locations.put_location
+        locations.MODULE, _parse_location, locations.is_public, locations.put_location
     ),
     "tariffs": ModuleAdapter(
-        tariffs.MODULE, tariff_codec.parse_put, tariffs.store, tariffs.put_tariff
+        tariffs.MODULE, tariff_codec.parse_put, lambda _: True, tariffs.put_tariff
     ),
 }
 
@@ -181,6 +185,10 @@ class _Tally:
     latest: dict[Key, datetime] = field(default_factory=dict)
     outcome: dict[Key, str] = field(default_factory=dict)
     duplicates: int = 0
+
+    def see(self, key: Key, last_updated: datetime) -> None:
+        """Planned in this sync: later copies of it are duplicates."""
+        self.latest[key] = max(last_updated, self.latest.get(key, last_updated))
 
     def is_copy(self, key: Key, last_updated: datetime) -> bool:
         """Already seen in this sync at this or a newer ``last_updated``."""
@@ -397,37 +405,49 @@ class _Item:
     key: Key
     obj: Any
     last_updated: datetime
-
-
-class _Capture:
-    """Stands in for the session in a service's ``store()``: captures the row it builds
-    (canonical JSON and wire bytes per version) instead of flushing it, so the page
-    can be written in bulk with exactly the service's documents."""
-
-    def __init__(self) -> None:
-        self.row: StoredObject | None = None
-        self.info: dict[str, Any] = {}  # what store.changes.touch() marks
-
-    def add(self, row: StoredObject) -> None:
-        self.row = row
-
-    async def flush(self) -> None:
-        return None
+    body: dict[str, Any] | None = None
+    """The 2.2.1 object as received and validated (None for 2.1.1: converted)."""
 
 
 _PARTY_FIELDS = ("country_code", "party_id")
-
 _VALUE_COLUMNS = ("data", "last_updated", "published", "wire_v221", "wire_v211")
-_KEY_COLUMNS = ("module", "owner_id", "country_code", "party_id", "object_id", "created_at")
 
 
-async def _row_values(adapter: ModuleAdapter, k: ObjectKey, obj: Any) -> dict[str, Any]:
-    capture = _Capture()
-    await adapter.store(cast(AsyncSession, capture), k, obj, None)
-    row = capture.row
-    if row is None:  # a service that stopped going through objects.save
-        raise RuntimeError(f"{adapter.name}.store() built no row")
-    return {c: getattr(row, c) for c in _KEY_COLUMNS + _VALUE_COLUMNS}
+def _documents(adapter: ModuleAdapter, item: _Item) -> dict[str, Any]:
+    """The stored columns of a partner's object. A 2.2.1 object is stored as the
+    partner sent it once it validated (its canonical form *is* 2.2.1; readers
+    validate ``data`` again, and normalise, when they load it), so a page is
+    serialised by orjson in microseconds rather than re-rendered by pydantic; a
+    2.1.1 object is stored converted. No wire forms: a partner's objects are not
+    served in lists, only converted on the rare GET (``wire_forms``)."""
+    obj = item.obj
+    if item.body is not None:
+        data = JsonText(orjson.dumps(item.body))
+    else:
+        data = JsonText(obj.__pydantic_serializer__.to_json(obj, exclude_none=True))
+    return {
+        "data": data,
+        "last_updated": obj.last_updated,
+        "published": adapter.published(obj),
+        "wire_v221": None,
+        "wire_v211": None,
+    }
+
+
+_T = StoredObject.__table__.c
+_UPDATE_DOCUMENTS = (
+    update(StoredObject.__table__)
+    .where(
+        _T.module == bindparam("k_module"),
+        _T.owner_id == bindparam("k_owner"),
+        _T.country_code == bindparam("k_cc"),
+        _T.party_id == bindparam("k_pid"),
+        _T.object_id == bindparam("k_oid"),
+        # a push of a newer copy that landed meanwhile is not overwritten
+        _T.last_updated < bindparam("last_updated"),
+    )
+    .values({c: bindparam(c) for c in _VALUE_COLUMNS})
+)
 
 
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
@@ -435,35 +455,17 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]
         yield items[i : i + size]
 
 
-@dataclass(slots=True)
-class _Existing:
-    id: int
-    last_updated: datetime
-
-
-async def _existing(
-    session: AsyncSession, module: str, owner_id: int, keys: Sequence[Key]
-) -> dict[Key, _Existing]:
-    """Stored rows for the page's keys: one query per party (usually one per page)
-    instead of one per object, on the full prefix of ``uq_objects_key`` so it seeks."""
-    by_party: dict[tuple[str, str], set[str]] = {}
-    for cc, pid, oid in keys:
-        by_party.setdefault((cc, pid), set()).add(oid)
-    found: dict[Key, _Existing] = {}
-    for (cc, pid), ids in by_party.items():
-        for chunk in _chunks(sorted(ids)):
-            rows = await session.execute(
-                select(StoredObject.id, StoredObject.object_id, StoredObject.last_updated).where(
-                    StoredObject.module == module,
-                    StoredObject.owner_id == owner_id,
-                    StoredObject.country_code == cc,
-                    StoredObject.party_id == pid,
-                    StoredObject.object_id.in_(chunk),
-                )
+async def _held(db: Database, module: str, owner_id: int) -> dict[Key, datetime]:
+    """What we hold of the partner's ``module`` (key → ``last_updated``), read once
+    per sync: planning a page then needs no query, so the next page is validated
+    while the previous one is being written."""
+    async with db.sessions() as session:
+        rows = await session.execute(
+            select(_T.country_code, _T.party_id, _T.object_id, _T.last_updated).where(
+                _T.module == module, _T.owner_id == owner_id
             )
-            for row_id, oid, last_updated in rows:
-                found[(cc, pid, oid)] = _Existing(row_id, last_updated)
-    return found
+        )
+        return {(cc, pid, oid): last_updated for cc, pid, oid, last_updated in rows}
 
 
 @dataclass(slots=True)
@@ -482,12 +484,33 @@ class _Peek:
 
 
 @dataclass(slots=True)
+class _Rows:
+    """A page's writes."""
+
+    inserts: list[dict[str, Any]] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    outcomes: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
 class _Plan:
     """What one page asks of the store."""
 
     items: list[_Item] = field(default_factory=list)
     unchanged: list[_Peek] = field(default_factory=list)
     rejects: list[_Reject] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Batch:
+    """A prepared page."""
+
+    plan: _Plan
+    rows: _Rows
+
+    @property
+    def size(self) -> int:
+        return len(self.rows.inserts) + len(self.rows.updates)
 
 
 # --------------------------------------------------------------------------- the sync
@@ -518,32 +541,49 @@ class _Sync:
         self.use_links = True
         self._ctx211 = self._partner_context()
         self._done = 0
+        self.held: dict[Key, datetime] = {}
+        """What the store holds (read at the start), plus what this sync planned."""
 
     # ---- crawling
 
     async def crawl(self, date_from: datetime | None, phase: str, page_size: int | None) -> int:
-        """Fetch and store every page of one pass; returns the pages fetched. The next
-        page is fetched while the current one is being stored."""
+        """Fetch and store every page of one pass; returns the pages fetched.
+
+        A pipeline: while pages are written (in the database's thread) the next ones
+        are fetched and validated. Writes stay in page order, in transactions of at
+        least ``_WRITE_ROWS`` objects: a commit, and each hand-over between the event
+        loop and the database thread, costs more than a hundred inserts."""
         pager = _Pager(
             self.client, self.partner, self.endpoint, date_from, page_size, self.use_links
         )
         self._done = 0
+        writing: asyncio.Future[None] | None = None
+        ahead: asyncio.Future[_Page] | None = None
+        pending: list[_Batch] = []
         try:
             page = await pager.fetch(pager.first())
             while True:
                 request = pager.next(page)
                 ahead = asyncio.ensure_future(pager.fetch(request)) if request else None
-                try:
-                    await self.process(page.items)
-                except BaseException:
-                    if ahead is not None:
-                        ahead.cancel()
-                        ahead.add_done_callback(_retrieve)
-                    raise
+                pending.append(self.prepare(page.items))
                 self._report(phase, len(page.items), page.total)
+                if ahead is None or sum(b.size for b in pending) >= _WRITE_ROWS:
+                    if writing is not None:
+                        await writing
+                    writing = asyncio.ensure_future(self.write(pending))
+                    pending = []
                 if ahead is None:
+                    assert writing is not None
+                    await writing
                     return pager.pages
                 page = await ahead
+                ahead = None
+        except BaseException:
+            for task in (ahead, writing):
+                if task is not None:
+                    task.cancel()
+                    task.add_done_callback(_retrieve)
+            raise
         finally:
             self.summary.pages += pager.pages
             self.use_links = pager.use_links
@@ -583,12 +623,15 @@ class _Sync:
         oid, when = raw.get("id"), raw.get("last_updated")
         if not isinstance(oid, str) or not isinstance(when, str):
             return None
+        ctx = self._context(raw)
+        key = (ctx.country_code, ctx.party_id, oid)
+        if key not in self.held and key not in self.tally.latest:
+            return None  # new to us: nothing to compare, the validation reads the rest
         try:
             last_updated = parse_datetime(when)
         except ValueError:
             return None
-        ctx = self._context(raw)
-        return _Peek((ctx.country_code, ctx.party_id, oid), last_updated)
+        return _Peek(key, last_updated)
 
     def _convert(self, raw: Any) -> _Item | _Reject:
         if not isinstance(raw, dict):
@@ -610,11 +653,14 @@ class _Sync:
                 "credentials roles (CHECKLIST 221-W-6)",
                 raw,
             )
-        return _Item((obj.country_code, obj.party_id, obj.id), obj, obj.last_updated)
+        return _Item(
+            (obj.country_code, obj.party_id, obj.id),
+            obj,
+            obj.last_updated,
+            body if self.version != "2.1.1" else None,
+        )
 
-    def _plan(
-        self, raws: list[Any], peeks: list[_Peek | None], existing: dict[Key, _Existing]
-    ) -> _Plan:
+    def _plan(self, raws: list[Any], peeks: list[_Peek | None]) -> _Plan:
         """Fold copies; skip, before validating, what we already hold at the same or a
         newer ``last_updated`` (A-211-2: dedupe on id plus last_updated); convert the rest."""
         plan = _Plan()
@@ -623,8 +669,8 @@ class _Sync:
             if peek is not None:
                 if self.tally.is_copy(peek.key, peek.last_updated):
                     continue
-                row = existing.get(peek.key)
-                if row is not None and peek.last_updated <= row.last_updated:
+                held = self.held.get(peek.key)
+                if held is not None and peek.last_updated <= held:
                     plan.unchanged.append(peek)
                     continue
             converted = self._convert(raw)
@@ -633,66 +679,88 @@ class _Sync:
                 continue
             if peek is None and self.tally.is_copy(converted.key, converted.last_updated):
                 continue
-            held = items.get(converted.key)
-            if held is None or held.last_updated < converted.last_updated:
+            kept = items.get(converted.key)
+            if kept is None or kept.last_updated < converted.last_updated:
                 items[converted.key] = converted
             else:
                 self.tally.duplicates += 1
         plan.items = list(items.values())
+        for item in plan.items:  # later pages see these as copies
+            self.tally.see(item.key, item.last_updated)
+        for peek in plan.unchanged:
+            self.tally.see(peek.key, peek.last_updated)
         return plan
 
     # ---- storing
 
-    async def process(self, raws: list[Any]) -> None:
-        """Plan a page and write it in one transaction."""
+    def prepare(self, raws: list[Any]) -> _Batch:
+        """Everything a page needs before its transaction: validation, documents."""
         peeks = [self._peek(raw) for raw in raws]
-        module, owner = self.adapter.name, self.partner.id
-        plan = _Plan()
+        plan = self._plan(raws, peeks)
+        return _Batch(plan, self._rows(plan.items))
+
+    async def write(self, batches: list[_Batch]) -> None:
+        """One transaction for the pages, then the outcomes are counted."""
+        rows = _Rows()
+        for b in batches:
+            rows.inserts += b.rows.inserts
+            rows.updates += b.rows.updates
+        rejects = [r for b in batches for r in b.plan.rejects]
+        items = [i for b in batches for i in b.plan.items]
         try:
             async with self.db.session() as session:
-                keys = [p.key for p in peeks if p is not None]
-                existing = await _existing(session, module, owner, keys)
-                plan = self._plan(raws, peeks, existing)
-                outcomes = await self._write_bulk(session, plan.items, existing)
-                await self._quarantine(session, plan.rejects)
+                await self._write_bulk(session, rows)
+                await self._quarantine(session, rejects)
+            outcomes = [o for b in batches for o in b.rows.outcomes]
         except IntegrityError:
             # Someone (the partner pushing to our receiver) inserted one of these keys
-            # meanwhile: redo the page object by object through the service.
+            # meanwhile: redo the pages object by object through the service.
             async with self.db.session() as session:
-                outcomes = await self._write_each(session, plan.items)
-                await self._quarantine(session, plan.rejects)
-        for item, outcome in zip(plan.items, outcomes, strict=True):
+                outcomes = await self._write_each(session, items)
+                await self._quarantine(session, rejects)
+        for item, outcome in zip(items, outcomes, strict=True):
             self.tally.mark(item.key, outcome, item.last_updated)
-        for peek in plan.unchanged:
-            self.tally.mark(peek.key, UNCHANGED, peek.last_updated)
-        for reject in plan.rejects:
+        for b in batches:
+            for peek in b.plan.unchanged:
+                self.tally.mark(peek.key, UNCHANGED, peek.last_updated)
+        for reject in rejects:
             self.tally.mark(reject.key, QUARANTINED)
 
-    async def _write_bulk(
-        self, session: AsyncSession, items: list[_Item], existing: dict[Key, _Existing]
-    ) -> list[str]:
+    def _rows(self, items: list[_Item]) -> _Rows:
+        """The page's inserts and updates (updates by key: the object may have been
+        inserted by an earlier page whose write is still running)."""
         module, owner = self.adapter.name, self.partner.id
-        inserts: list[dict[str, Any]] = []
-        updates: list[dict[str, Any]] = []
-        outcomes: list[str] = []
+        rows = _Rows()
+        now = utcnow()
         for item in items:
-            row = existing.get(item.key)
-            if row is not None and item.last_updated <= row.last_updated:
-                outcomes.append(UNCHANGED)  # the copy we hold is as new or newer
-                continue
-            values = await _row_values(self.adapter, ObjectKey(module, owner, *item.key), item.obj)
-            if row is None:
-                inserts.append(values)
+            values = _documents(self.adapter, item)
+            cc, pid, oid = item.key
+            if item.key in self.held:
+                key = {"k_module": module, "k_owner": owner, "k_cc": cc, "k_pid": pid}
+                rows.updates.append({**key, "k_oid": oid, **values})
             else:
-                updates.append({"id": row.id, **{c: values[c] for c in _VALUE_COLUMNS}})
-            outcomes.append(STORED)
-        if inserts:
-            await session.execute(insert(StoredObject), inserts)
-        if updates:
-            await session.execute(update(StoredObject), updates)
-        if inserts or updates:
-            changes.touch(session, module)  # list caches see the change at commit
-        return outcomes
+                rows.inserts.append(
+                    {
+                        "module": module,
+                        "owner_id": owner,
+                        "country_code": cc,
+                        "party_id": pid,
+                        "object_id": oid,
+                        "created_at": now,
+                        **values,
+                    }
+                )
+            self.held[item.key] = item.last_updated
+            rows.outcomes.append(STORED)
+        return rows
+
+    async def _write_bulk(self, session: AsyncSession, rows: _Rows) -> None:
+        if rows.inserts:  # Core, not the ORM's bulk machinery: thousands of rows per sync
+            await session.execute(insert(StoredObject.__table__), rows.inserts)
+        if rows.updates:
+            await session.execute(_UPDATE_DOCUMENTS, rows.updates)
+        if rows.inserts or rows.updates:
+            changes.touch(session, self.adapter.name)  # list caches see the change at commit
 
     async def _write_each(self, session: AsyncSession, items: list[_Item]) -> list[str]:
         outcomes = []
@@ -823,9 +891,11 @@ async def pull(
     started = utcnow()
     sync = _Sync(db, client, partner, adapter, endpoint, summary, progress)
     try:
-        pages = await sync.crawl(date_from, "pull", page_size)
-        if pages > 1:  # what changed while we paged (a single page is one snapshot)
-            await sync.crawl(started, "catch-up", page_size)
+        sync.held = await _held(db, adapter.name, partner.id)
+        with gc_paused():  # pages are ~10^5 fresh objects each (roamkit.gctools)
+            pages = await sync.crawl(date_from, "pull", page_size)
+            if pages > 1:  # what changed while we paged (a single page is one snapshot)
+                await sync.crawl(started, "catch-up", page_size)
         await sync.finish(started, summary.full)
         summary.complete = True
     except PartnerCallError as exc:

@@ -365,9 +365,7 @@ class PushWorker:
 async def _unlease(session: AsyncSession, ids: list[int], values: dict[str, object]) -> None:
     if ids:
         await session.execute(
-            update(OutboxEntry)
-            .where(OutboxEntry.id.in_(ids))
-            .values(leased_until=None, **values)
+            update(OutboxEntry).where(OutboxEntry.id.in_(ids)).values(leased_until=None, **values)
         )
 
 
