@@ -13,9 +13,11 @@ from roamkit import __version__
 from roamkit.api.own_data import router as own_data_api
 from roamkit.api.partners import router as partners_api
 from roamkit.api.sync import router as sync_api
+from roamkit.api.tokens import router as tokens_api
 from roamkit.config import Settings
 from roamkit.modules import versions
 from roamkit.modules.registry import mounted
+from roamkit.modules.tokens.authorize import Authorizer
 from roamkit.partners.client import PartnerClient
 from roamkit.protocol.errors import install_error_handlers
 from roamkit.protocol.headers import RequestIdMiddleware
@@ -37,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.db = db
         app.state.partner_client = PartnerClient(http, settings.allow_insecure_urls)
+        app.state.authorizer = Authorizer(db, app.state.partner_client, settings)
         worker = PushWorker(db, app.state.partner_client, settings)
         worker.start()
         log.info(
@@ -70,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(partners_api)
     app.include_router(own_data_api)
     app.include_router(sync_api)
+    app.include_router(tokens_api)
     return app
 
 

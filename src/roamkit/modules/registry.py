@@ -96,4 +96,4 @@ def _load_builtin_modules() -> None:
     if _loaded:
         return
     _loaded = True
-    from roamkit.modules import credentials, locations, tariffs  # noqa: F401
+    from roamkit.modules import credentials, locations, tariffs, tokens  # noqa: F401

@@ -35,6 +35,10 @@ def _wake(_: Session) -> None:
         ev.set()
 
 
+_RECEIVING_ROLE_211 = {"tokens": "CPO"}
+"""2.1.1 modules whose receiving (push) interface is the CPO's (mod_tokens.md §2.1)."""
+
+
 def receives(partner: Partner, module: str) -> bool:
     """Does the partner implement the receiver side of ``module``?"""
     if partner.status != REGISTERED:
@@ -43,8 +47,10 @@ def receives(partner: Partner, module: str) -> bool:
         if e.module != module:
             continue
         if partner.version == "2.1.1":
-            # 2.1.1 endpoints have no role: the eMSP interface is the receiver.
-            return any(r.get("role") == "EMSP" for r in partner.roles or [])
+            # 2.1.1 endpoints have no role: the receiving interface is the one of the
+            # party that does not own the data (the eMSP's, but the CPO's for tokens).
+            role = _RECEIVING_ROLE_211.get(module, "EMSP")
+            return any(r.get("role") == role for r in partner.roles or [])
         if e.role == "RECEIVER":
             return True
     return False
