@@ -44,7 +44,7 @@ def _shown(data: dict[str, Any]) -> dict[str, Any]:
     """Our token as the API shows it: the Token plus its rules and state."""
     out = {k: v for k, v in data.items() if k != service.RULES}
     rules = service.rules_of(data)
-    out["rules"] = rules.model_dump(mode="json", exclude={"state"})
+    out["rules"] = rules.model_dump(mode="json", exclude={"state"}, exclude_none=True)
     out["state"] = rules.state
     return out
 
