@@ -36,7 +36,8 @@ from roamkit.modules.results import Outcome
 from roamkit.modules.wirejson import v211_bytes
 from roamkit.protocol.errors import NotEnoughInformation, NotFound, invalid_object
 from roamkit.protocol.status import StatusCode, for_version
-from roamkit.store import objects
+from roamkit.store import objects, pointread
+from roamkit.store.db import Database
 from roamkit.store.objects import ObjectKey
 from roamkit.store.tables import StoredObject
 
@@ -290,6 +291,18 @@ async def find_own(
         ).first()
         if found is not None:
             return found[0], found[1]
+    return None
+
+
+async def lookup_own(
+    db: Database, uid: str, token_types: tuple[str, ...]
+) -> tuple[dict[str, Any], bytes] | None:
+    """``find_own`` for the authorize hot path: no ORM session (``store.pointread``)."""
+    read = pointread.reader(db)
+    for t in token_types:
+        found = await read.object(MODULE, objects.OWN, object_id(uid, t))
+        if found is not None:
+            return found[0], found[1] or b"{}"
     return None
 
 
