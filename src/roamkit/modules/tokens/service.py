@@ -19,7 +19,7 @@ Wire bytes are written without them.
 
 from __future__ import annotations
 
-import uuid
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -170,7 +170,7 @@ def decide(data: dict[str, Any], refs: c.LocationReferences | None, now: datetim
                 evses = list(rule.evse_uids)
             location = c.LocationReferences(location_id=refs.location_id, evse_uids=evses)
     return Decision(
-        c.AllowedType.ALLOWED, location=location, authorization_reference=uuid.uuid4().hex
+        c.AllowedType.ALLOWED, location=location, authorization_reference=secrets.token_hex(16)
     )
 
 
