@@ -74,7 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
     app.include_router(versions.router())
-    for spec in mounted(settings):
+    for spec in sorted(mounted(settings), key=lambda s: not s.hot):
         app.include_router(spec.router(spec.version), prefix=f"/ocpi/{spec.version}/{spec.path}")
     app.include_router(partners_api)
     app.include_router(own_data_api)

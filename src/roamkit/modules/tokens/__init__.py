@@ -10,7 +10,15 @@ from roamkit.modules.tokens import receiver, sender
 
 for _version in SUPPORTED_VERSIONS:
     register(
-        ModuleSpec("tokens", _version, SENDER, frozenset({"EMSP"}), "emsp/tokens", sender.router)
+        ModuleSpec(
+            "tokens",
+            _version,
+            SENDER,
+            frozenset({"EMSP"}),
+            "emsp/tokens",
+            sender.router,
+            hot=True,  # POST authorize is on the charger's critical path
+        )
     )
     register(
         ModuleSpec("tokens", _version, RECEIVER, frozenset({"CPO"}), "cpo/tokens", receiver.router)
