@@ -14,6 +14,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import weakref
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -46,7 +47,10 @@ class PointReader:
         path = make_url(db.url).database if db.is_sqlite else None
         if path and path != ":memory:":
             self._conn = sqlite3.connect(
-                f"file:{path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None
+                f"{Path(path).resolve().as_uri()}?mode=ro",
+                uri=True,
+                check_same_thread=False,
+                isolation_level=None,
             )
             self._conn.execute("PRAGMA busy_timeout=2000")
             weakref.finalize(self, self._conn.close)
