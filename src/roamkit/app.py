@@ -13,10 +13,12 @@ from roamkit import __version__
 from roamkit.api.own_data import router as own_data_api
 from roamkit.api.partners import router as partners_api
 from roamkit.api.sync import router as sync_api
+from roamkit.api.tokens import router as tokens_api
 from roamkit.config import Settings
 from roamkit.gctools import freeze_startup_heap
 from roamkit.modules import versions
 from roamkit.modules.registry import mounted
+from roamkit.modules.tokens.authorize import Authorizer
 from roamkit.partners.client import PartnerClient
 from roamkit.protocol.errors import install_error_handlers
 from roamkit.protocol.headers import RequestIdMiddleware
@@ -38,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.db = db
         app.state.partner_client = PartnerClient(http, settings.allow_insecure_urls)
+        app.state.authorizer = Authorizer(db, app.state.partner_client, settings)
         worker = PushWorker(db, app.state.partner_client, settings)
         worker.start()
         freeze_startup_heap()
@@ -67,11 +70,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
     app.include_router(versions.router())
-    for spec in mounted(settings):
+    for spec in sorted(mounted(settings), key=lambda s: not s.hot):
         app.include_router(spec.router(spec.version), prefix=f"/ocpi/{spec.version}/{spec.path}")
     app.include_router(partners_api)
     app.include_router(own_data_api)
     app.include_router(sync_api)
+    app.include_router(tokens_api)
     return app
 
 

@@ -266,6 +266,133 @@ def tariff_delete(tariff_id: str, api_url: ApiUrl = None) -> None:
     _print_json(_api("DELETE", f"/api/tariffs/{tariff_id}", api_url))
 
 
+token_app = typer.Typer(
+    help="Tokens: our own (eMSP: add, block, unblock, revoke, show) and the CPO's "
+    "authorization decision (authorize).",
+    no_args_is_help=True,
+)
+app.add_typer(token_app, name="token")
+
+TokenType = Annotated[
+    str | None, typer.Option("--type", help="RFID (default), APP_USER, AD_HOC_USER, OTHER.")
+]
+
+
+def _location_rule(text: str) -> dict[str, Any]:
+    """``LOC`` or ``LOC:EVSE1,EVSE2`` → an allowed_locations entry."""
+    location_id, _, evses = text.partition(":")
+    rule: dict[str, Any] = {"location_id": location_id}
+    if evses:
+        rule["evse_uids"] = [e for e in evses.split(",") if e]
+    return rule
+
+
+@token_app.command("add")
+def token_add(
+    uid: str,
+    token_type: TokenType = None,
+    contract_id: Annotated[
+        str | None, typer.Option(help="Contract id (eMA ID); default: the uid.")
+    ] = None,
+    whitelist: Annotated[
+        str, typer.Option(help="ALWAYS, ALLOWED, ALLOWED_OFFLINE or NEVER.")
+    ] = "ALLOWED",
+    issuer: Annotated[str | None, typer.Option(help="Default: our business name.")] = None,
+    visual_number: Annotated[str | None, typer.Option()] = None,
+    group_id: Annotated[str | None, typer.Option()] = None,
+    language: Annotated[str | None, typer.Option(help="ISO 639-1.")] = None,
+    location: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--location",
+            help="Only at this location (LOC, or LOC:EVSE1,EVSE2); repeat for more. "
+            "Default: anywhere.",
+        ),
+    ] = None,
+    expires: Annotated[
+        str | None, typer.Option(help="Expiry (ISO 8601 UTC); then EXPIRED is answered.")
+    ] = None,
+    api_url: ApiUrl = None,
+) -> None:
+    """Create (or replace) one of our tokens; pushed to every CPO partner (PUT).
+    Prints the token with its rules as JSON."""
+    body: dict[str, Any] = {"uid": uid, "whitelist": whitelist.upper()}
+    for field, value in (
+        ("type", token_type.upper() if token_type else None),
+        ("contract_id", contract_id),
+        ("issuer", issuer),
+        ("visual_number", visual_number),
+        ("group_id", group_id),
+        ("language", language),
+        ("expires_at", expires),
+    ):
+        if value is not None:
+            body[field] = value
+    if location:
+        body["allowed_locations"] = [_location_rule(loc) for loc in location]
+    _print_json(_api("POST", "/api/tokens", api_url, json=body))
+
+
+def _token_state(uid: str, token_type: str | None, action: str, api_url: str | None) -> None:
+    params = {"type": token_type.upper()} if token_type else None
+    _print_json(_api("POST", f"/api/tokens/{uid}/{action}", api_url, params=params))
+
+
+@token_app.command("block")
+def token_block(uid: str, token_type: TokenType = None, api_url: ApiUrl = None) -> None:
+    """Block one of our tokens (valid=false, pushed as PATCH); unblock undoes it."""
+    _token_state(uid, token_type, "block", api_url)
+
+
+@token_app.command("unblock")
+def token_unblock(uid: str, token_type: TokenType = None, api_url: ApiUrl = None) -> None:
+    """Make a blocked token valid again (pushed as PATCH)."""
+    _token_state(uid, token_type, "unblock", api_url)
+
+
+@token_app.command("revoke")
+def token_revoke(uid: str, token_type: TokenType = None, api_url: ApiUrl = None) -> None:
+    """Revoke one of our tokens for good (valid=false, pushed as PATCH)."""
+    _token_state(uid, token_type, "revoke", api_url)
+
+
+@token_app.command("show")
+def token_show(uid: str, token_type: TokenType = None, api_url: ApiUrl = None) -> None:
+    """Show one of our tokens with its rules and state."""
+    params = {"type": token_type.upper()} if token_type else None
+    _print_json(_api("GET", f"/api/tokens/{uid}", api_url, params=params))
+
+
+@token_app.command("authorize")
+def token_authorize(
+    uid: str,
+    location: Annotated[str | None, typer.Option("--location", help="Location id.")] = None,
+    evse: Annotated[str | None, typer.Option("--evse", help="EVSE uid.")] = None,
+    token_type: TokenType = None,
+    party: Annotated[
+        str | None,
+        typer.Option(help="CC*PID of the eMSP to ask about a token this node does not know."),
+    ] = None,
+    api_url: ApiUrl = None,
+) -> None:
+    """CPO: may this token charge here? Applies the token's whitelist type (local copy,
+    real-time at the eMSP, fallback). Prints the decision as JSON."""
+    body: dict[str, Any] = {"uid": uid}
+    if token_type:
+        body["type"] = token_type.upper()
+    if location:
+        body["location_id"] = location
+    if evse:
+        body["evse_uid"] = evse
+    if party:
+        cc, sep, pid = party.replace("-", "*").partition("*")
+        if not sep or len(cc) != 2 or len(pid) != 3:
+            err_console.print("[red]--party must look like NL*ABC[/red]")
+            raise typer.Exit(2)
+        body["country_code"], body["party_id"] = cc.upper(), pid.upper()
+    _print_json(_api("POST", "/api/authorize", api_url, json=body))
+
+
 @app.command("seed")
 def seed_command(
     locations: Annotated[int, typer.Option(help="How many locations.")] = 100,

@@ -47,6 +47,13 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     http_timeout: float = 15.0
+    token_cache_seconds: float = Field(30.0, ge=0)
+    """CPO side: how long a real-time authorization answer of the eMSP is reused for
+    an ``ALLOWED_OFFLINE`` token (0: never). Any change of the token pushed by the
+    eMSP voids it at once (modules.tokens.authorize)."""
+    authorize_timeout: float = Field(3.0, gt=0)
+    """CPO side: seconds to wait for the eMSP's real-time authorization before the
+    whitelist type's fallback applies."""
     log_level: str = "info"
 
     @field_validator("roles", "versions", mode="before")

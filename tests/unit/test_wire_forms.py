@@ -25,6 +25,7 @@ def test_a_pulled_221_location_is_stored_as_sent_and_means_what_store_writes() -
     for location in generate_locations(100, seed=7):
         data, wire_v221, wire_v211 = wire_forms(location, loc211.from_canonical, served=False)
         assert wire_v221 is wire_v211 is None
+        assert c.Location.model_validate(data) == location
         sent = {**location.model_dump(mode="json", exclude_none=True), "custom_field": 1}
         pulled = _documents(MODULES["locations"], _item(location, sent))
         assert orjson.loads(bytes(pulled["data"])) == sent

@@ -59,13 +59,17 @@ async def _authenticate(request: Request, db: Database) -> TokenMatch:
     candidates = token_candidates(header)
     if not candidates:
         raise Unauthorized("Missing or malformed Authorization header (expected 'Token <token>')")
-    generation = changes.generation(changes.PARTNERS)
-    async with db.sessions() as session:  # read only: no write lock
-        match = await find_by_token(session, candidates)
-    if match is None:
-        raise Unauthorized("Unknown token")
-    _token_cache.put(header, match, generation=generation)
-    return match
+
+    async def load() -> TokenMatch:
+        async with db.sessions() as session:  # read only: no write lock
+            match = await find_by_token(session, candidates)
+        if match is None:
+            raise Unauthorized("Unknown token")
+        return match
+
+    # Single flight: when the entry expires under load, the partner's concurrent
+    # requests share one lookup instead of each running its own (latency tail).
+    return await _token_cache.get_or_load(header, load, lambda _: 0)
 
 
 async def token_a_or_partner(

@@ -51,6 +51,10 @@ def unregister_local(engine: Engine) -> None:
     _local.pop(engine, None)
 
 
+_RECEIVING_ROLE_211 = {"tokens": "CPO"}
+"""2.1.1 modules whose receiving (push) interface is the CPO's (mod_tokens.md §2.1)."""
+
+
 def receives(partner: Partner, module: str) -> bool:
     """Does the partner implement the receiver side of ``module``?"""
     if partner.status != REGISTERED:
@@ -59,8 +63,10 @@ def receives(partner: Partner, module: str) -> bool:
         if e.module != module:
             continue
         if partner.version == "2.1.1":
-            # 2.1.1 endpoints have no role: the eMSP interface is the receiver.
-            return any(r.get("role") == "EMSP" for r in partner.roles or [])
+            # 2.1.1 endpoints have no role: the receiving interface is the one of the
+            # party that does not own the data (the eMSP's, but the CPO's for tokens).
+            role = _RECEIVING_ROLE_211.get(module, "EMSP")
+            return any(r.get("role") == role for r in partner.roles or [])
         if e.role == "RECEIVER":
             return True
     return False
@@ -71,13 +77,14 @@ async def receivers(session: AsyncSession, module: str) -> list[Partner]:
 
     Cached per module until a partner changes (or a few seconds pass, for
     changes by other processes): every status change of every EVSE asks."""
-    cached = _receivers.get(module)
+    key = (session.sync_session.get_bind(), module)  # one process may run several nodes
+    cached = _receivers.get(key)
     if cached is not None:
-        return cached
+        return cached  # type: ignore[no-any-return]
     generation = changes.generation(changes.PARTNERS)
     rows = await session.scalars(select(Partner).where(Partner.status == REGISTERED))
     found = [p for p in rows if receives(p, module)]
-    _receivers.put(module, found, generation=generation)
+    _receivers.put(key, found, generation=generation)
     return found
 
 

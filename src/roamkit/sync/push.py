@@ -50,6 +50,10 @@ def _url(partner: Partner, entry: OutboxEntry) -> str:
 async def build(
     session: AsyncSession, settings: Settings, partner: Partner, entry: OutboxEntry
 ) -> PushRequest:
+    if entry.module == "tokens":  # URLs with ?type=, and the eMSP's rules stay home
+        from roamkit.modules.tokens.push import build as build_token
+
+        return await build_token(session, partner, entry)
     version = partner.version or "2.2.1"
     url = _url(partner, entry)
     if entry.method == "DELETE":
