@@ -123,6 +123,8 @@ def test_whitelist_types_with_emsp_up_slow_and_down(tmp_path: Path, version: str
             copy = wait_copy(pair, f"WL-{wl}", lambda t: True)
             assert copy["whitelist"] == wl and copy["valid"] is True
             assert "_roamkit" not in copy
+        # Pushes of different tokens run side by side: wait for this one too.
+        wait_copy(pair, "NEVER-RULED", lambda t: True)
 
         # eMSP up.
         calls = pair.slowness.calls()
