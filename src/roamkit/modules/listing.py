@@ -85,5 +85,11 @@ PAGE_CACHE_SECONDS = 1.0
 """How long a list page is reused. Changes in this process invalidate at once;
 changes by other processes show after at most this long."""
 
-_pages = GenerationCache(lambda key: key[0].module, ttl=PAGE_CACHE_SECONDS)
+PAGE_CACHE_BYTES = 32 * 1024 * 1024
+"""Bound of the page cache: a hub paging through 300 pages of 50 locations at once
+fits; more only costs memory, which must not grow with the dataset."""
+
+_pages = GenerationCache(
+    lambda key: key[0].module, ttl=PAGE_CACHE_SECONDS, max_bytes=PAGE_CACHE_BYTES
+)
 _ids = GenerationCache(lambda key: key[0].module, ttl=PAGE_CACHE_SECONDS)
