@@ -55,6 +55,8 @@ class Recorder:
     requests: list[tuple[str, str, Any]] = field(default_factory=list)
     down: threading.Event = field(default_factory=threading.Event)
     refused: list[str] = field(default_factory=list)
+    hold: threading.Event = field(default_factory=threading.Event)
+    """While set, writes wait (a slow partner: the sender's delivery stays in flight)."""
 
     def hook(self, app: FastAPI) -> None:
         recorder = self
@@ -68,6 +70,8 @@ class Recorder:
                         or scope["method"] == "GET":
                     await self.inner(scope, receive, send)
                     return
+                while recorder.hold.is_set():
+                    await asyncio.sleep(0.02)
                 if recorder.down.is_set():
                     recorder.refused.append(scope["path"])
                     await send({"type": "http.response.start", "status": 503,
@@ -458,6 +462,29 @@ def test_partner_down_loses_nothing(start_node: Any) -> None:
         # Settled: nothing older comes in afterwards.
         for emsp in net.both:
             assert _final(emsp), emsp.get("DOWN-1")
+
+
+def test_cpo_restart_hands_in_flight_changes_on(start_node: Any) -> None:
+    """A change in flight when the CPO stops (its worker holds the outbox row) goes back
+    to the table at once: after the restart it is delivered within the 1 s poll, not
+    after the 60 s lease a crashed worker would leave."""
+    net = _net(start_node, "r")
+    cpo, new = net.cpo, net.new
+    cpo.api_data("PUT", "/api/locations/RST-1", json=location("RST-1"))
+    _arrived(new, "RST-1")
+    new.recorder.hold.set()
+    writes = len(new.recorder.requests)
+    cpo.api_data("POST", "/api/locations/RST-1/evses/RST-1-e1/status", json={"status": "BLOCKED"})
+    poll(lambda: [e for e in outbox(cpo) if e.object_id == "RST-1"], what="the queued PATCH")
+    time.sleep(0.3)  # the delivery has started and waits at the partner
+    assert len(new.recorder.requests) == writes
+    cpo.stop()
+    with restarted(cpo, None) as again:
+        new.recorder.hold.clear()
+        started = time.monotonic()
+        _arrived(new, "RST-1", "RST-1-e1", status="BLOCKED")
+        poll(lambda: not outbox(again), timeout=10, what="an empty outbox")
+        assert time.monotonic() - started < 10
 
 
 def _final(emsp: Emsp) -> bool:
