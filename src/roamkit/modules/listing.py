@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from array import array
+from collections.abc import Mapping
 
 from starlette.requests import Request
 
@@ -21,9 +22,17 @@ def routing_headers(
 ) -> dict[str, str]:
     """2.2.1 responses of functional modules carry the routing headers, from and to
     swapped (#transport_and_format_message_routing); 2.1.1 has none."""
+    return routing_headers_from(request.headers, settings, caller, version)
+
+
+def routing_headers_from(
+    request_headers: Mapping[str, str], settings: Settings, caller: Caller | None, version: str
+) -> dict[str, str]:
+    """``routing_headers`` from the request's headers (lower-case names), for the
+    authorize fast path, which has no Starlette request."""
     if version == "2.1.1":
         return {}
-    incoming = RoutingHeaders.from_request(request)
+    incoming = RoutingHeaders.from_headers(request_headers)
     headers = incoming.reversed_headers()
     if headers:
         return headers
