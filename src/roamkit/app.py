@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await http.aclose()
             await db.dispose()
 
-    app = FastAPI(
+    app = authorize_fast_path.FastPathApp(
         title="roamkit",
         version=__version__,
         lifespan=lifespan,

@@ -21,7 +21,7 @@ import pytest
 from fastapi import FastAPI
 
 from roamkit.modules.tokens import service
-from roamkit.modules.tokens.fastpath import AuthorizeFastPath
+from roamkit.modules.tokens.fastpath import AuthorizeFastPath, FastPathApp
 
 from .tokens_support import Pair, add_token, token_pair
 
@@ -229,3 +229,42 @@ def test_unexpected_error_is_a_500_envelope(
     fast, slow = both(pair, switch, "FAST1", headers={"X-Request-ID": "r500"})
     assert same(fast, slow)["status_code"] == 3000 and fast.status_code == 500
     assert fast.headers["x-request-id"] == "r500" == slow.headers["x-request-id"]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_in_front_of_fastapi(tmp_path: Path, version: str) -> None:
+    """Without middleware added after ``create_app`` the fast path answers before
+    FastAPI's own layers (``FastPathApp``); the answers are those of the route."""
+    apps: list[FastAPI] = []
+    with token_pair(tmp_path, version, emsp_hook=apps.append, slowness_hook=False) as pair:
+        app = apps[0]
+        assert isinstance(app, FastPathApp)
+        front = app._front
+        assert front is not None
+        calls: list[str] = []
+        authorize = front.authorize
+
+        async def counted(scope: Any, *args: Any) -> None:
+            calls.append(scope["path"])
+            await authorize(scope, *args)
+
+        front.authorize = counted  # type: ignore[method-assign]
+        add_token(pair.emsp, "FRONT1", whitelist="NEVER")
+        url = f"/ocpi/{version}/emsp/tokens"
+        token = pair.cpo_on_emsp
+        ok_ = pair.emsp.ocpi("POST", f"{url}/FRONT1/authorize", token=token,
+                             json={"location_id": "LOC1"}, headers={"X-Request-ID": "f1"})
+        assert ok_.status_code == 200 and ok_.json()["data"]["allowed"] == "ALLOWED"
+        assert ok_.headers["x-request-id"] == "f1" == ok_.headers["x-correlation-id"]
+        assert ok_.headers["content-type"] == "application/json"
+        unknown = pair.emsp.ocpi("POST", f"{url}/NOPE/authorize", token=token)
+        assert unknown.status_code == 404
+        assert unknown.json()["status_code"] == (2004 if version == "2.2.1" else 2000)
+        denied = pair.emsp.ocpi("POST", f"{url}/FRONT1/authorize", token="nope")
+        assert denied.status_code == 401 and denied.headers["www-authenticate"] == "Token"
+        assert len(calls) == 3
+        # Everything else goes through FastAPI as before.
+        assert pair.emsp.ocpi("GET", f"{url}/FRONT1/authorize", token=token).status_code == 405
+        listed = pair.emsp.ocpi("GET", url, token=token)
+        assert listed.status_code == 200 and len(listed.json()["data"]) == 1
+        assert len(calls) == 3
