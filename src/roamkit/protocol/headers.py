@@ -25,6 +25,13 @@ log = logging.getLogger("roamkit.http")
 
 REQUEST_ID = "x-request-id"
 CORRELATION_ID = "x-correlation-id"
+ROUTING_HEADER_NAMES = (
+    "ocpi-from-country-code",
+    "ocpi-from-party-id",
+    "ocpi-to-country-code",
+    "ocpi-to-party-id",
+)
+"""What ``RoutingHeaders.from_headers`` reads: most requests carry none of them."""
 
 
 @dataclass(frozen=True, slots=True)
