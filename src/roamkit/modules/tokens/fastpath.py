@@ -63,7 +63,8 @@ class FastPathApp(FastAPI):
 
     Only while the fast path is the outermost middleware: anything added after
     ``create_app`` (tests, an operator's wrapper) must see every request, so then the
-    fast path runs in its place in the stack instead."""
+    fast path runs in its place in the stack instead. Likewise when FastAPI's native
+    OpenTelemetry is on at start-up: its spans and metrics must keep covering authorize."""
 
     _front: AuthorizeFastPath | None = None
 
@@ -71,7 +72,9 @@ class FastPathApp(FastAPI):
         stack = super().build_middleware_stack()
         first = self.user_middleware[0] if self.user_middleware else None
         self._front = None
-        if first is not None and first.cls is AuthorizeFastPath:
+        telemetry = getattr(self, "_native_telemetry", None)
+        traced = telemetry is not None and telemetry.enabled()
+        if first is not None and first.cls is AuthorizeFastPath and not traced:
             self._front = AuthorizeFastPath(stack, *first.args, **first.kwargs)
         return stack
 
