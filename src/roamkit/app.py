@@ -18,6 +18,7 @@ from roamkit.config import Settings
 from roamkit.gctools import freeze_startup_heap
 from roamkit.modules import versions
 from roamkit.modules.registry import mounted
+from roamkit.modules.tokens import fastpath as authorize_fast_path
 from roamkit.modules.tokens.authorize import Authorizer
 from roamkit.partners.client import PartnerClient
 from roamkit.protocol.errors import install_error_handlers
@@ -58,7 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await http.aclose()
             await db.dispose()
 
-    app = FastAPI(
+    app = authorize_fast_path.FastPathApp(
         title="roamkit",
         version=__version__,
         lifespan=lifespan,
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.add_middleware(RequestIdMiddleware)
+    authorize_fast_path.install(app, settings)  # outside RequestIdMiddleware: it does its own
     install_error_handlers(app)
     app.include_router(versions.router())
     for spec in sorted(mounted(settings), key=lambda s: not s.hot):

@@ -70,16 +70,27 @@ def token_pair(
     emsp_party: str = "MSP",
     cpo_settings: dict[str, Any] | None = None,
     stack: ExitStack | None = None,
+    emsp_hook: Callable[[FastAPI], None] | None = None,
+    slowness_hook: bool = True,
 ) -> Iterator[Pair]:
-    """A registered eMSP (EMSP role, only ``version``) and CPO on loopback."""
+    """A registered eMSP (EMSP role, only ``version``) and CPO on loopback;
+    ``emsp_hook`` adds test middleware to the eMSP (inside the slowness hook);
+    ``slowness_hook=False`` leaves the eMSP app as ``create_app`` built it."""
     with ExitStack() as own_stack:
         s = stack or own_stack
         slowness = Slowness()
+
+        def hooks(app: FastAPI) -> None:
+            if emsp_hook is not None:
+                emsp_hook(app)
+            if slowness_hook:
+                slowness.hook(app)
+
         emsp = s.enter_context(
             run_node(
                 tmp,
                 f"emsp{emsp_party.lower()}",
-                app_hook=slowness.hook,
+                app_hook=hooks,
                 roles=["EMSP"],
                 party_id=emsp_party,
                 versions=[version],

@@ -51,8 +51,11 @@ class Caller:
 _token_cache = GenerationCache(lambda _: changes.PARTNERS, ttl=TOKEN_CACHE_SECONDS)
 
 
-async def _authenticate(request: Request, db: Database) -> TokenMatch:
-    header = request.headers.get("authorization")
+async def authenticate(header: str | None, db: Database) -> TokenMatch:
+    """Who the ``Authorization`` header value belongs to (raw or Base64 token).
+
+    Takes the header, not the request: the authorize fast path (``modules.tokens.fastpath``)
+    has no Starlette request and must authenticate exactly like every route."""
     cached = _token_cache.get(header)
     if cached is not None:
         return cached
@@ -72,23 +75,27 @@ async def _authenticate(request: Request, db: Database) -> TokenMatch:
     return await _token_cache.get_or_load(header, load, lambda _: 0)
 
 
+def require_registered(match: TokenMatch) -> Caller:
+    """Functional modules: only a registered partner's token (TOKEN_A is refused)."""
+    if match.is_token_a:
+        raise Unauthorized("CREDENTIALS_TOKEN_A may only be used on versions and credentials")
+    if match.partner.status != REGISTERED:
+        raise Unauthorized("Partner is not registered")
+    return Caller(match)
+
+
 async def token_a_or_partner(
     request: Request, db: Annotated[Database, Depends(get_database)]
 ) -> Caller:
     """Versions and credentials: TOKEN_A, a pending or a registered partner's token."""
-    return Caller(await _authenticate(request, db))
+    return Caller(await authenticate(request.headers.get("authorization"), db))
 
 
 async def registered_partner(
     request: Request, db: Annotated[Database, Depends(get_database)]
 ) -> Caller:
     """Functional modules: only a registered partner's token."""
-    match = await _authenticate(request, db)
-    if match.is_token_a:
-        raise Unauthorized("CREDENTIALS_TOKEN_A may only be used on versions and credentials")
-    if match.partner.status != REGISTERED:
-        raise Unauthorized("Partner is not registered")
-    return Caller(match)
+    return require_registered(await authenticate(request.headers.get("authorization"), db))
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

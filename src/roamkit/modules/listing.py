@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from array import array
+from collections.abc import Mapping
 
 from starlette.requests import Request
 
@@ -10,7 +11,7 @@ from roamkit.config import Settings
 from roamkit.modules.cache import GenerationCache
 from roamkit.modules.deps import Caller
 from roamkit.protocol.envelope import OcpiResponse, raw_list_response
-from roamkit.protocol.headers import RoutingHeaders
+from roamkit.protocol.headers import ROUTING_HEADER_NAMES, RoutingHeaders
 from roamkit.protocol.pagination import page_headers, page_request
 from roamkit.store import objects
 from roamkit.store.db import Database
@@ -21,12 +22,20 @@ def routing_headers(
 ) -> dict[str, str]:
     """2.2.1 responses of functional modules carry the routing headers, from and to
     swapped (#transport_and_format_message_routing); 2.1.1 has none."""
+    return routing_headers_from(request.headers, settings, caller, version)
+
+
+def routing_headers_from(
+    request_headers: Mapping[str, str], settings: Settings, caller: Caller | None, version: str
+) -> dict[str, str]:
+    """``routing_headers`` from the request's headers (lower-case names), for the
+    authorize fast path, which has no Starlette request."""
     if version == "2.1.1":
         return {}
-    incoming = RoutingHeaders.from_request(request)
-    headers = incoming.reversed_headers()
-    if headers:
-        return headers
+    if any(name in request_headers for name in ROUTING_HEADER_NAMES):
+        headers = RoutingHeaders.from_headers(request_headers).reversed_headers()
+        if headers:
+            return headers
     to_role = (caller.partner.roles or [{}])[0] if caller else {}
     out = {"OCPI-from-country-code": settings.country_code, "OCPI-from-party-id": settings.party_id}
     if to_role.get("country_code"):

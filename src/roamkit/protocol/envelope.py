@@ -59,6 +59,19 @@ def ocpi_response(
     )
 
 
+def encode_response(
+    data: Any, headers: Mapping[str, str]
+) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    """(raw headers, body) of ``ocpi_response(data, headers=headers)``, byte for byte,
+    without building a Response object: for the authorize fast path, where that object
+    was a tenth of the CPU. ``headers`` must not set content-length or content-type."""
+    body = orjson.dumps(envelope(data))
+    raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+    raw.append((b"content-length", str(len(body)).encode("latin-1")))
+    raw.append((b"content-type", b"application/json"))
+    return raw, body
+
+
 def raw_list_response(items: Iterable[bytes], headers: Mapping[str, str]) -> OcpiResponse:
     """A 1000 envelope whose ``data`` is a list of already-serialized JSON objects."""
     ts = format_datetime(utcnow()).encode()

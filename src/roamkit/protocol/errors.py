@@ -95,6 +95,17 @@ class NoMatchingEndpoints(OcpiError):
     status_code = StatusCode.NO_MATCHING_ENDPOINTS
 
 
+def error_response(exc: OcpiError) -> OcpiResponse:
+    """The envelope answering an ``OcpiError`` (the app's handler and the authorize
+    fast path both answer with this)."""
+    return ocpi_response(
+        status_code=exc.status_code,
+        status_message=exc.message,
+        http_status=exc.http_status,
+        headers=exc.headers,
+    )
+
+
 def invalid_object(exc: ValidationError, what: str, limit: int = 8) -> InvalidParameters:
     """A 2001 that names the fields that failed, so a partner can fix its object."""
     errors = "; ".join(
@@ -122,12 +133,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(OcpiError)
     async def _ocpi_error(_: Request, exc: OcpiError) -> OcpiResponse:
-        return ocpi_response(
-            status_code=exc.status_code,
-            status_message=exc.message,
-            http_status=exc.http_status,
-            headers=exc.headers,
-        )
+        return error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> OcpiResponse:
@@ -163,7 +169,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
 async def json_body(request: Request) -> object:
     """The request body as JSON; HTTP 400 when it is not JSON (status_codes.asciidoc)."""
-    raw = await request.body()
+    return parse_json(await request.body())
+
+
+def parse_json(raw: bytes) -> object:
+    """``json_body`` of bytes already read (the authorize fast path reads them itself)."""
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:

@@ -9,7 +9,8 @@ responses, including unexpected exceptions, which it turns into envelopes.
 from __future__ import annotations
 
 import logging
-import uuid
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import orjson
@@ -24,6 +25,13 @@ log = logging.getLogger("roamkit.http")
 
 REQUEST_ID = "x-request-id"
 CORRELATION_ID = "x-correlation-id"
+ROUTING_HEADER_NAMES = (
+    "ocpi-from-country-code",
+    "ocpi-from-party-id",
+    "ocpi-to-country-code",
+    "ocpi-to-party-id",
+)
+"""What ``RoutingHeaders.from_headers`` reads: most requests carry none of them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +45,11 @@ class RoutingHeaders:
 
     @classmethod
     def from_request(cls, request: Request) -> RoutingHeaders:
-        h = request.headers
+        return cls.from_headers(request.headers)
+
+    @classmethod
+    def from_headers(cls, h: Mapping[str, str]) -> RoutingHeaders:
+        """From lower-case header names (a Starlette ``Headers`` or a plain dict)."""
         return cls(
             from_country_code=_upper(h.get("ocpi-from-country-code")),
             from_party_id=_upper(h.get("ocpi-from-party-id")),
@@ -60,6 +72,48 @@ def _upper(value: str | None) -> str | None:
     return value.strip().upper() if value and value.strip() else None
 
 
+def new_request_id() -> str:
+    """A random (version 4) UUID as text, like ``str(uuid.uuid4())`` at a third of the
+    cost: it is made for every request that comes without an X-Request-ID."""
+    h = os.urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
+
+
+_VARIANT = {d: "89ab"[int(d, 16) & 3] for d in "0123456789abcdef"}
+
+
+def id_headers(request_id: str | None, correlation_id: str | None) -> list[tuple[bytes, bytes]]:
+    """The X-Request-ID / X-Correlation-ID response headers for the request's values
+    (either may be missing: a request id is generated, the correlation id defaults to it)."""
+    request_id = request_id or new_request_id()
+    correlation_id = correlation_id or request_id
+    return [
+        (b"x-request-id", request_id.encode("latin-1", "replace")),
+        (b"x-correlation-id", correlation_id.encode("latin-1", "replace")),
+    ]
+
+
+async def send_server_error(scope: Scope, send: Send, extra: list[tuple[bytes, bytes]]) -> None:
+    """Log the exception being handled and answer HTTP 500 with a 3000 envelope:
+    no framework error page ever leaves the server."""
+    log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+    body = orjson.dumps(
+        envelope(status_code=StatusCode.SERVER_ERROR, status_message="Internal server error")
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 500,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *extra,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
 class RequestIdMiddleware:
     """Echo or generate X-Request-ID / X-Correlation-ID; last-resort error envelope."""
 
@@ -71,13 +125,8 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        request_id = headers.get(REQUEST_ID) or str(uuid.uuid4())
-        correlation_id = headers.get(CORRELATION_ID) or request_id
-        scope.setdefault("state", {})["request_id"] = request_id
-        extra = [
-            (b"x-request-id", request_id.encode("latin-1", "replace")),
-            (b"x-correlation-id", correlation_id.encode("latin-1", "replace")),
-        ]
+        extra = id_headers(headers.get(REQUEST_ID), headers.get(CORRELATION_ID))
+        scope.setdefault("state", {})["request_id"] = extra[0][1].decode("latin-1")
         started = False
 
         async def send_with_ids(message: Message) -> None:
@@ -90,23 +139,7 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_ids)
         except Exception:
-            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
             if started:
+                log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
                 raise
-            body = orjson.dumps(
-                envelope(
-                    status_code=StatusCode.SERVER_ERROR, status_message="Internal server error"
-                )
-            )
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 500,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode()),
-                        *extra,
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            await send_server_error(scope, send, extra)
