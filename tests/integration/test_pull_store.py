@@ -1,0 +1,59 @@
+"""The pull's bulk writes on a real database (SQLite and PostgreSQL): a page may update an
+object that the partner's own push made newer while the pull was running; the older copy
+must not win (the pull writes by key with a ``last_updated`` guard)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import orjson
+from sqlalchemy import insert, select
+
+from roamkit.store.db import Database, JsonText
+from roamkit.store.tables import StoredObject
+from roamkit.sync.pull import _UPDATE_DOCUMENTS
+from support import fresh_database
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+KEY = {"k_module": "locations", "k_owner": 7, "k_cc": "NL", "k_pid": "CPO", "k_oid": "L1"}
+
+
+def _values(version: int, last_updated: datetime) -> dict[str, object]:
+    return {
+        **KEY,
+        "data": JsonText(orjson.dumps({"version": version})),
+        "last_updated": last_updated,
+        "published": True,
+        "wire_v221": None,
+        "wire_v211": None,
+    }
+
+
+async def _run(url: str) -> list[tuple[dict[str, int], datetime]]:
+    db = Database(url)
+    try:
+        await db.migrate()
+        async with db.session() as session:
+            row = {"module": "locations", "owner_id": 7, "country_code": "NL",
+                   "party_id": "CPO", "object_id": "L1", "created_at": T0}
+            await session.execute(insert(StoredObject.__table__), [{**row, **_values(1, T0)}])
+        for version, seconds in ((2, 5), (3, 1), (4, 5)):  # newer, older, same: only 2 lands
+            async with db.session() as session:
+                await session.execute(
+                    _UPDATE_DOCUMENTS, [_values(version, T0 + timedelta(seconds=seconds))]
+                )
+        async with db.sessions() as session:
+            stmt = select(StoredObject.data, StoredObject.last_updated).where(
+                StoredObject.owner_id == 7, StoredObject.object_id == "L1"
+            )
+            return [tuple(r) for r in await session.execute(stmt)]  # type: ignore[misc]
+    finally:
+        await db.dispose()
+
+
+def test_a_pulled_copy_never_overwrites_a_newer_one(tmp_path: Path) -> None:
+    with fresh_database(tmp_path, "pullstore") as url:
+        rows = asyncio.run(_run(url))
+    assert rows == [({"version": 2}, T0 + timedelta(seconds=5))]
