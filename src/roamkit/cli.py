@@ -66,20 +66,36 @@ def init() -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to bind (ROAMKIT_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on (ROAMKIT_PORT).")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Server processes (ROAMKIT_WORKERS); several share the database and the "
+            "push outbox. Pays off on PostgreSQL; SQLite writes one process at a time.",
+        ),
+    ] = None,
 ) -> None:
     """Run the node: OCPI under /ocpi, the management API under /api."""
     import uvicorn
 
     from roamkit.app import create_app
+    from roamkit.store.db import run_migrations
 
     settings = _settings()
-    uvicorn.run(
-        create_app(settings),
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level=settings.log_level,
-        proxy_headers=True,
-    )
+    options: dict[str, Any] = {
+        "host": host or settings.host,
+        "port": port or settings.port,
+        "log_level": settings.log_level,
+        "proxy_headers": True,
+    }
+    processes = workers or settings.workers
+    if processes == 1:
+        uvicorn.run(create_app(settings), **options)
+        return
+    # Each process builds its app from the environment (ROAMKIT_*, roamkit.toml), as
+    # this one did; the schema is brought up to date once, before they start.
+    run_migrations(settings.database_url)
+    uvicorn.run("roamkit.app:app_from_env", factory=True, workers=processes, **options)
 
 
 async def _local(fn: Any) -> Any:

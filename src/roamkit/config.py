@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     allow_insecure_urls: bool = False
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int = Field(1, ge=1)
+    """Server processes for ``roamkit serve``. More than one pays off on PostgreSQL; on
+    SQLite the processes take turns to write."""
     http_timeout: float = 15.0
     token_cache_seconds: float = Field(30.0, ge=0)
     """CPO side: how long a real-time authorization answer of the eMSP is reused for

@@ -165,7 +165,14 @@ class OutboxEntry(Base):
     """
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "next_attempt_at", "id"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "next_attempt_at", "id"),
+        # Per-object order across processes (sync.outbox, sync.worker).
+        Index(
+            "ix_outbox_object",
+            *("partner_id", "module", "country_code", "party_id", "object_id", "id"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     partner_id: Mapped[int] = mapped_column(Integer, index=True)

@@ -8,6 +8,12 @@ hot path needs no claim transaction, and no other worker process touches them
 while the lease runs. If the process dies before delivering, the lease runs out
 and any worker's poll picks them up. Without a local worker (the CLI), rows are
 written unleased and a server's worker finds them on its next poll (≤ 1 s).
+
+Order per object holds across processes: a change of an object that still has an
+older row waiting (in another process's hands, or due for a retry) is written
+unleased, and the poll takes it only once nothing older of that object is in
+flight or waiting (``sync.worker``). Only when every older row is in this
+process's own delivery chain does it join that chain directly.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import weakref
 from datetime import timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import event, insert, select
+from sqlalchemy import bindparam, event, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -36,6 +42,10 @@ class LocalWorker(Protocol):
     loop: asyncio.AbstractEventLoop
 
     def accept(self, entries: list[OutboxEntry]) -> None: ...
+
+    def holds(self, entry_id: int) -> bool: ...
+
+    def poke(self) -> None: ...
 
 
 # Per database engine: several nodes may run in one process (tests), each with its own.
@@ -114,6 +124,19 @@ async def enqueue(
         return 0
     sync = session.sync_session
     worker = _local.get(sync.get_bind())  # type: ignore[arg-type]
+    waiting: set[int] = set()  # partners with an older row of this object elsewhere
+    if worker is not None:
+        older = await session.execute(
+            _OLDER,
+            {
+                "module": module,
+                "country_code": country_code,
+                "party_id": party_id,
+                "object_id": object_id,
+                "partners": [p.id for p in partners],
+            },
+        )
+        waiting = {pid for pid, row_id in older if not worker.holds(row_id)}
     now = utcnow()
     rows = [
         {
@@ -129,7 +152,7 @@ async def enqueue(
             "attempts": 0,
             "next_attempt_at": now,
             "created_at": now,
-            "leased_until": now + LEASE if worker is not None else None,
+            "leased_until": now + LEASE if worker and partner.id not in waiting else None,
         }
         for partner in partners
     ]
@@ -148,11 +171,29 @@ async def enqueue(
     return len(rows)
 
 
+_OLDER = (
+    select(OutboxEntry.partner_id, OutboxEntry.id)
+    .where(
+        OutboxEntry.partner_id.in_(bindparam("partners", expanding=True)),
+        OutboxEntry.module == bindparam("module"),
+        OutboxEntry.country_code == bindparam("country_code"),
+        OutboxEntry.party_id == bindparam("party_id"),
+        OutboxEntry.object_id == bindparam("object_id"),
+    )
+)
+"""Rows of one object still waiting, per partner (index ``ix_outbox_object``)."""
+
+
 def _hand_over(sync: Session) -> None:
-    entries = sync.info.pop(_HANDOFF, None)
+    entries: list[OutboxEntry] | None = sync.info.pop(_HANDOFF, None)
     worker = _local.get(sync.get_bind())  # type: ignore[arg-type]
-    if entries and worker is not None:
-        worker.loop.call_soon_threadsafe(worker.accept, entries)
+    if not entries or worker is None:
+        return
+    mine = [e for e in entries if e.leased_until is not None]
+    if mine:
+        worker.loop.call_soon_threadsafe(worker.accept, mine)
+    if len(mine) < len(entries):  # behind an older row: the poll takes them in order
+        worker.loop.call_soon_threadsafe(worker.poke)
 
 
 def _forget(sync: Session) -> None:

@@ -13,9 +13,11 @@ with retries and backoff; a partner that is down loses nothing.
   once delivery; a repeat after a crash is harmless, receivers ignore what is
   not newer (``last_updated``).
 - A failure puts the entry, and every later entry of the same object, back in
-  the table with a backoff; until the object's retry succeeds, new changes of it
-  queue behind in the table too, so order holds. A failed PATCH becomes a PUT of
-  the whole object (2.2.1 #transport_and_format_patch: "if a PATCH fails, ... PUT").
+  the table with a backoff; new changes of the object then queue behind it in the
+  table (``outbox.enqueue``), and a poll never takes a row while an older row of
+  the same object is in flight or not yet due, so order holds across processes.
+  A failed PATCH becomes a PUT of the whole object (2.2.1
+  #transport_and_format_patch: "if a PATCH fails, ... PUT").
 """
 
 from __future__ import annotations
@@ -27,8 +29,9 @@ import random
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, delete, or_, select, update
+from sqlalchemy import ColumnElement, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from roamkit.config import Settings
 from roamkit.modules.cache import GenerationCache
@@ -84,8 +87,7 @@ class PushWorker:
         self.loop = asyncio.get_running_loop()
         self._chains: dict[Key, list[OutboxEntry]] = {}
         self._held: set[int] = set()  # ids in memory: never taken twice
-        self._polled: set[int] = set()  # of those, the ones a poll claimed
-        self._blocked: dict[Key, datetime] = {}  # objects waiting for a retry in the table
+        self._deferred = False  # rows written behind older ones: poll after deliveries
         self._done: list[int] = []
         self._ack = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -125,27 +127,27 @@ class PushWorker:
 
     # ---- intake
 
-    def accept(self, entries: Sequence[OutboxEntry], *, claimed: bool = False) -> None:
-        """Entries to deliver: born leased to us (``enqueue``) or ``claimed`` by a poll."""
-        release: list[OutboxEntry] = []
+    def accept(self, entries: Sequence[OutboxEntry]) -> None:
+        """Entries to deliver: born leased to us (``enqueue``) or claimed by a poll."""
         for e in sorted(entries, key=lambda e: e.id):
             if e.id in self._held:
                 continue
-            key = _key(e)
-            if not claimed and key in self._blocked:
-                release.append(e)  # behind the object's retry, in the table
-                continue
             self._held.add(e.id)
-            if claimed:
-                self._polled.add(e.id)
+            key = _key(e)
             chain = self._chains.get(key)
             if chain is None:
                 self._chains[key] = [e]
                 self._spawn(self._run_chain(key))
             else:
                 chain.append(e)
-        if release:
-            self._spawn(self._release(release))
+
+    def holds(self, entry_id: int) -> bool:
+        return entry_id in self._held
+
+    def poke(self) -> None:
+        """Rows were written behind older ones: look for them once those are done."""
+        self._deferred = True
+        self.wakeup.set()
 
     async def _poll_loop(self) -> None:
         while True:
@@ -164,9 +166,19 @@ class PushWorker:
         """Claim due entries nobody holds and start them; True if there may be more."""
         now = utcnow()
         async with self.db.session() as session:
+            older = aliased(OutboxEntry)
+            blocked = exists().where(  # an older row of the object in flight or not due
+                older.partner_id == OutboxEntry.partner_id,
+                older.module == OutboxEntry.module,
+                older.country_code == OutboxEntry.country_code,
+                older.party_id == OutboxEntry.party_id,
+                older.object_id == OutboxEntry.object_id,
+                older.id < OutboxEntry.id,
+                or_(older.leased_until >= now, older.next_attempt_at > now),
+            )
             stmt = (
                 select(OutboxEntry)
-                .where(OutboxEntry.next_attempt_at <= now, _not_leased(now))
+                .where(OutboxEntry.next_attempt_at <= now, _not_leased(now), ~blocked)
                 .order_by(OutboxEntry.id)
                 .limit(BATCH)
             )
@@ -175,7 +187,9 @@ class PushWorker:
             entries = [e for e in await session.scalars(stmt) if e.id not in self._held]
             for e in entries:
                 e.leased_until = now + LEASE
-        self.accept(entries, claimed=True)
+        if not entries:
+            self._deferred = False
+        self.accept(entries)
         return len(entries) == BATCH
 
     # ---- delivery
@@ -195,7 +209,7 @@ class PushWorker:
         except Exception:
             log.exception("push chain %s failed; its entries stay in the outbox", key)
             for e in self._chains.get(key) or []:
-                self._forget(e)
+                self._held.discard(e.id)
         finally:
             self._chains.pop(key, None)
 
@@ -219,15 +233,9 @@ class PushWorker:
             return
 
     def _settle(self, entry: OutboxEntry) -> None:
-        if entry.id in self._polled:  # the table's order for this object is served
-            self._blocked.pop(_key(entry), None)
-        self._forget(entry)
+        self._held.discard(entry.id)
         self._done.append(entry.id)
         self._ack.set()
-
-    def _forget(self, entry: OutboxEntry) -> None:
-        self._held.discard(entry.id)
-        self._polled.discard(entry.id)
 
     async def _partner(self, partner_id: int) -> Partner | None:
         async def load() -> Partner | None:
@@ -281,6 +289,8 @@ class PushWorker:
             self._ack.clear()
             try:
                 await self._flush_done()
+                if self._deferred:  # rows waiting behind the ones just delivered
+                    self.wakeup.set()
             except asyncio.CancelledError:
                 raise
             except Exception:  # retried with the next batch; a lease would redeliver
@@ -301,18 +311,6 @@ class PushWorker:
             self._done[:0] = done
             raise
 
-    async def _release(self, entries: list[OutboxEntry]) -> None:
-        """Entries of an object waiting for a retry: into the table behind it."""
-        now = utcnow()
-        async with self.db.session() as session:
-            for e in entries:
-                when = max(now, self._blocked.get(_key(e), now))
-                await session.execute(
-                    update(OutboxEntry)
-                    .where(OutboxEntry.id == e.id)
-                    .values(leased_until=None, next_attempt_at=when)
-                )
-
     async def _partner_is_back(self, partner_id: int) -> None:
         """A retry to this partner went through: its other waiting entries failed for
         the same reason most likely, so they need not sit out their backoff."""
@@ -328,8 +326,6 @@ class PushWorker:
                 )
                 .values(next_attempt_at=now)
             )
-        for key in [k for k in self._blocked if k[0] == partner_id]:
-            self._blocked[key] = now
         self.wakeup.set()
 
     async def _reschedule(
@@ -338,7 +334,6 @@ class PushWorker:
         now = utcnow()
         attempts = failed.attempts + 1
         retry_at = now + timedelta(seconds=backoff(attempts))
-        self._blocked[key] = retry_at
         log.warning(
             "push to partner %s failed (attempt %d): %s", failed.partner_id, attempts, error
         )
@@ -346,20 +341,22 @@ class PushWorker:
         if failed.method == "PATCH":
             values |= {"method": "PUT", "body": None}  # retry with the whole object
         chain = self._chains.get(key, [])
-        rest = [*rest, *chain]
-        chain.clear()
         async with self.db.session() as session:
             await _unlease(session, [failed.id], values)
-            # Later entries of the same object wait behind it, to keep order.
-            await _unlease(session, [e.id for e in rest], {"next_attempt_at": retry_at})
-        for e in (failed, *rest):
-            self._forget(e)
-        late = list(chain)  # arrived while the table was written
-        chain.clear()
-        if late:
+            # Later entries of the same object wait behind it, to keep order; so do the
+            # ones that join the chain while this transaction runs.
+            later = [*rest, *chain]
+            chain.clear()
+            await _unlease(session, [e.id for e in later], {"next_attempt_at": retry_at})
+        for e in (failed, *later):
+            self._held.discard(e.id)
+        if chain:  # joined after the table was written: behind the failed one too
+            late = list(chain)
+            chain.clear()
+            async with self.db.session() as session:
+                await _unlease(session, [e.id for e in late], {"next_attempt_at": retry_at})
             for e in late:
-                self._forget(e)
-            await self._release(late)
+                self._held.discard(e.id)
 
 
 async def _unlease(session: AsyncSession, ids: list[int], values: dict[str, object]) -> None:
