@@ -89,6 +89,7 @@ class PushWorker:
         self._held: set[int] = set()  # ids in memory: never taken twice
         self._deferred = False  # rows written behind older ones: poll after deliveries
         self._done: list[int] = []
+        self._delivered: set[int] = set()  # delivered, row not deleted yet
         self._ack = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._partners = GenerationCache(lambda _: changes.PARTNERS, ttl=2.0)
@@ -142,7 +143,9 @@ class PushWorker:
                 chain.append(e)
 
     def holds(self, entry_id: int) -> bool:
-        return entry_id in self._held
+        """Is the row in this worker's hands (or delivered by it)? A later change of the
+        same object may then join its chain instead of waiting for a poll."""
+        return entry_id in self._held or entry_id in self._delivered
 
     def poke(self) -> None:
         """Rows were written behind older ones: look for them once those are done."""
@@ -235,6 +238,7 @@ class PushWorker:
     def _settle(self, entry: OutboxEntry) -> None:
         self._held.discard(entry.id)
         self._done.append(entry.id)
+        self._delivered.add(entry.id)
         self._ack.set()
 
     async def _partner(self, partner_id: int) -> Partner | None:
@@ -310,6 +314,7 @@ class PushWorker:
         except BaseException:
             self._done[:0] = done
             raise
+        self._delivered.difference_update(done)
 
     async def _partner_is_back(self, partner_id: int) -> None:
         """A retry to this partner went through: its other waiting entries failed for
