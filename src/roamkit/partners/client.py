@@ -76,9 +76,13 @@ class PartnerClient:
             "X-Correlation-ID": request_id,
             **(headers or {}),
         }
+        content = None
+        if json is not None:  # orjson, as everywhere else: push bodies go out all the time
+            content = orjson.dumps(json)
+            send_headers["Content-Type"] = "application/json"
         try:
             resp = await self.http.request(
-                method, url, json=json, params=params, headers=send_headers
+                method, url, content=content, params=params, headers=send_headers
             )
         except httpx.HTTPError as exc:
             raise PartnerCallError(
