@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from roamkit import __version__
 from roamkit.api.own_data import router as own_data_api
 from roamkit.api.partners import router as partners_api
+from roamkit.api.status_fastpath import StatusFastPath
 from roamkit.api.sync import router as sync_api
 from roamkit.api.tokens import router as tokens_api
 from roamkit.config import Settings
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     app.state.settings = settings
+    app.add_middleware(StatusFastPath)  # inside RequestIdMiddleware: ids as for any route
     app.add_middleware(RequestIdMiddleware)
     authorize_fast_path.install(app, settings)  # outside RequestIdMiddleware: it does its own
     install_error_handlers(app)
