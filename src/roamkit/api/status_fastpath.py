@@ -27,6 +27,7 @@ from roamkit.api.own_data import StatusChange
 from roamkit.modules.locations import own as own_locations
 from roamkit.protocol.envelope import encode_response
 from roamkit.protocol.errors import OcpiError, error_response
+from roamkit.protocol.headers import read_body
 
 _PREFIX = "/api/locations/"
 _SUFFIX = "/status"
@@ -41,7 +42,7 @@ class StatusFastPath:
         if target is None:
             await self.app(scope, receive, send)
             return
-        body = await _read_body(receive)
+        body = await read_body(receive)
         change = _change(scope, body)
         if change is None:  # the route answers, with its own errors
             await self.app(scope, _replay(body, receive), send)
@@ -91,17 +92,6 @@ def _change(scope: Scope, body: bytes) -> StatusChange | None:
         return StatusChange.model_validate(raw) if isinstance(raw, dict) else None
     except (OcpiError, orjson.JSONDecodeError, ValidationError, UnicodeDecodeError):
         return None
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return b"".join(chunks)
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

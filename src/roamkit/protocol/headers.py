@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import orjson
 from starlette.datastructures import Headers
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from roamkit.protocol.envelope import envelope
@@ -143,3 +143,20 @@ class RequestIdMiddleware:
                 log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
                 raise
             await send_server_error(scope, send, extra)
+
+
+async def read_body(receive: Receive) -> bytes:
+    """The whole request body, as Starlette's ``Request.body()`` reads it (for the ASGI
+    fast paths, which have no Request)."""
+    message = await receive()
+    if message["type"] == "http.request" and not message.get("more_body", False):
+        return message.get("body", b"")  # the usual case: one message
+    chunks: list[bytes] = []
+    while True:
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        if message["type"] == "http.request":
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+        message = await receive()

@@ -22,7 +22,6 @@ from collections.abc import Mapping
 
 from fastapi import FastAPI
 from starlette.datastructures import QueryParams, State
-from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from roamkit.config import Settings
@@ -37,6 +36,7 @@ from roamkit.protocol.headers import (
     REQUEST_ID,
     id_headers,
     log,
+    read_body,
     send_server_error,
 )
 
@@ -136,7 +136,7 @@ class AuthorizeFastPath:
                 caller,
                 version,
                 token_uid,
-                await _body(receive),
+                await read_body(receive),
                 QueryParams(query).get("type") if query else None,
                 headers,
             )
@@ -159,19 +159,3 @@ class AuthorizeFastPath:
         except Exception:  # as RequestIdMiddleware: logged, then the server's
             log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
             raise
-
-
-async def _body(receive: Receive) -> bytes:
-    """The whole request body, as Starlette's ``Request.body()`` reads it."""
-    message = await receive()
-    if message["type"] == "http.request" and not message.get("more_body", False):
-        return message.get("body", b"")  # the usual case: one message
-    chunks: list[bytes] = []
-    while True:
-        if message["type"] == "http.disconnect":
-            raise ClientDisconnect()
-        if message["type"] == "http.request":
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                return b"".join(chunks)
-        message = await receive()
