@@ -39,7 +39,6 @@ from common import (
     CACHE_DIR,
     PYTHON,
     ROAMKIT,
-    VENV_BIN,
     WRK,
     CpuWatch,
     b64,
@@ -49,6 +48,7 @@ from common import (
     log,
     machine,
     now_iso,
+    py_spy_record,
     register,
     roamkit_node,
     schema_fingerprint,
@@ -315,22 +315,7 @@ def main() -> None:
             if args.profile:
                 out = CACHE_DIR / "profile-authorize-emsp.txt"
                 profiler = subprocess.Popen(
-                    [
-                        str(VENV_BIN / "py-spy"),
-                        "record",
-                        "-p",
-                        str(emsp.pid),
-                        "-d",
-                        str(max(1, round(seconds))),
-                        "-r",
-                        "200",
-                        "-f",
-                        "raw",
-                        "-o",
-                        str(out),
-                        "--nonblocking",
-                        "--gil",
-                    ],
+                    py_spy_record(emsp.pid, seconds, out),
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
                 )

@@ -593,14 +593,10 @@ def wrk(
 # --------------------------------------------------------------------------- profiling
 
 
-def py_spy_top(
-    pid: int, seconds: float, out: Path, top: int = 25
-) -> dict[str, list[tuple[str, float]]]:
-    """Sample ``pid`` with py-spy for ``seconds`` (collapsed stacks into ``out``); the
-    hottest functions (see :func:`summarize_stacks`). ``--gil``: only the thread holding
-    the GIL is sampled, i.e. Python CPU time; SQLite work (GIL released) does not show,
-    and py-spy's idle detection is unreliable for threads blocked in C (aiosqlite)."""
-    cmd = [
+def py_spy_record(pid: int, seconds: float, out: Path) -> list[str]:
+    """The py-spy command that samples ``pid`` for ``seconds`` into ``out`` (raw
+    collapsed stacks, 200 Hz, GIL holder only, without pausing the process)."""
+    return [
         str(VENV_BIN / "py-spy"),
         "record",
         "-p",
@@ -616,8 +612,21 @@ def py_spy_top(
         "--nonblocking",
         "--gil",
     ]
+
+
+def py_spy_top(
+    pid: int, seconds: float, out: Path, top: int = 25
+) -> dict[str, list[tuple[str, float]]]:
+    """Sample ``pid`` with py-spy for ``seconds`` (collapsed stacks into ``out``); the
+    hottest functions (see :func:`summarize_stacks`). ``--gil``: only the thread holding
+    the GIL is sampled, i.e. Python CPU time; SQLite work (GIL released) does not show,
+    and py-spy's idle detection is unreliable for threads blocked in C (aiosqlite)."""
     proc = subprocess.run(
-        cmd, capture_output=True, text=True, timeout=seconds + 60, stdin=subprocess.DEVNULL
+        py_spy_record(pid, seconds, out),
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+        stdin=subprocess.DEVNULL,
     )
     if proc.returncode != 0 or not out.exists():
         raise RuntimeError(f"py-spy failed: {proc.stderr[-2000:]}")

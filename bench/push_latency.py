@@ -34,7 +34,6 @@ from common import (
     BENCH_DIR,
     PYTHON,
     REPO,
-    VENV_BIN,
     CpuWatch,
     Server,
     b64,
@@ -43,6 +42,7 @@ from common import (
     log,
     machine,
     now_iso,
+    py_spy_record,
     register,
     roamkit_node,
     seeded_db,
@@ -268,22 +268,7 @@ def main() -> int:
             out = BENCH_DIR / ".cache" / "profile-push-cpo.txt"
             out.parent.mkdir(exist_ok=True)
             profiler = subprocess.Popen(
-                [
-                    str(VENV_BIN / "py-spy"),
-                    "record",
-                    "-p",
-                    str(cpo.pid),
-                    "-d",
-                    str(round(seconds)),
-                    "-r",
-                    "200",
-                    "-f",
-                    "raw",
-                    "-o",
-                    str(out),
-                    "--nonblocking",
-                    "--gil",
-                ],
+                py_spy_record(cpo.pid, seconds, out),
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
