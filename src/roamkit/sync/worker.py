@@ -110,14 +110,9 @@ class PushWorker:
         # at once (not after the lease) for the next start or another worker.
         with contextlib.suppress(Exception):
             await self._flush_done()
-            held = sorted(self._held)
-            if held:
+            if self._held:
                 async with self.db.session() as session:
-                    await session.execute(
-                        update(OutboxEntry)
-                        .where(OutboxEntry.id.in_(held))
-                        .values(leased_until=None)
-                    )
+                    await _unlease(session, sorted(self._held), {})
 
     def _spawn(self, coro: object, name: str | None = None) -> None:
         task = asyncio.ensure_future(coro)  # type: ignore[arg-type]
