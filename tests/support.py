@@ -42,9 +42,13 @@ async def _pg_admin(url: str, sql: str) -> None:
     import asyncpg
 
     u = make_url(url)
-    conn = await asyncpg.connect(host=u.host or "127.0.0.1", port=u.port or 5432,
-                                 user=u.username or "postgres", password=u.password,
-                                 database=u.database or "postgres")
+    conn = await asyncpg.connect(
+        host=u.host or "127.0.0.1",
+        port=u.port or 5432,
+        user=u.username or "postgres",
+        password=u.password,
+        database=u.database or "postgres",
+    )
     try:
         await conn.execute(sql)
     finally:
@@ -76,8 +80,9 @@ def free_socket() -> socket.socket:
 class Node:
     """A running roamkit node."""
 
-    def __init__(self, settings: Settings, server: uvicorn.Server,
-                 thread: threading.Thread) -> None:
+    def __init__(
+        self, settings: Settings, server: uvicorn.Server, thread: threading.Thread
+    ) -> None:
         self.settings = settings
         self.server = server
         self.thread = thread
@@ -95,8 +100,9 @@ class Node:
         assert resp.status_code < 300 and body["status_code"] == 1000, (resp.status_code, body)
         return body["data"]
 
-    def ocpi(self, method: str, url_or_path: str, token: str | None = None,
-             **kwargs: Any) -> httpx.Response:
+    def ocpi(
+        self, method: str, url_or_path: str, token: str | None = None, **kwargs: Any
+    ) -> httpx.Response:
         url = url_or_path if url_or_path.startswith("http") else self.url + url_or_path
         headers = dict(kwargs.pop("headers", {}))
         if token is not None:
@@ -111,7 +117,9 @@ class Node:
 
 @contextmanager
 def run_node(
-    tmp_dir: Path, name: str, app_hook: Callable[[FastAPI], None] | None = None,
+    tmp_dir: Path,
+    name: str,
+    app_hook: Callable[[FastAPI], None] | None = None,
     **overrides: Any,
 ) -> Iterator[Node]:
     """Start a node; ``overrides`` are Settings fields (roles, versions, party_id ...);

@@ -106,8 +106,9 @@ def tariff(tid: str, *, price: float = 0.25, **extra: Any) -> dict[str, Any]:
     }
 
 
-def stamped(body: dict[str, Any], when: str, cc: str | None = None,
-            pid: str | None = None) -> dict[str, Any]:
+def stamped(
+    body: dict[str, Any], when: str, cc: str | None = None, pid: str | None = None
+) -> dict[str, Any]:
     """``body`` with ``last_updated`` everywhere (and the party, if given), as a
     partner pushes it to a receiver."""
     out = dict(body, last_updated=when)
@@ -184,8 +185,7 @@ def register(cpo: Node, emsp: Node, *, emsp_name: str, cpo_name: str = "cpo") ->
     partner = emsp.api_data(
         "POST",
         "/api/partners/register",
-        json={"versions_url": invite["versions_url"], "token": invite["token"],
-              "name": cpo_name},
+        json={"versions_url": invite["versions_url"], "token": invite["token"], "name": cpo_name},
     )
     assert partner["status"] == "registered", partner
     token = token_out(cpo, emsp_name)
@@ -207,8 +207,13 @@ def module_nodes(tmp: Path) -> Iterator[Callable[..., Node]]:
 # --- polling -------------------------------------------------------------------------
 
 
-def poll(probe: Callable[[], T | None], *, timeout: float = 10.0, what: str = "condition",
-         interval: float = 0.05) -> T:
+def poll(
+    probe: Callable[[], T | None],
+    *,
+    timeout: float = 10.0,
+    what: str = "condition",
+    interval: float = 0.05,
+) -> T:
     """Call ``probe`` until it returns something truthy, at most ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     last: T | None = None
@@ -250,17 +255,27 @@ class Pusher:
     pid: str
     token: str
 
-    def url(self, *parts: str, module: str = "locations", cc: str | None = None,
-            pid: str | None = None) -> str:
+    def url(
+        self, *parts: str, module: str = "locations", cc: str | None = None, pid: str | None = None
+    ) -> str:
         segs = [cc or self.cc, pid or self.pid, *parts]
         return f"/ocpi/{self.version}/emsp/{module}/" + "/".join(segs)
 
-    def call(self, method: str, *parts: str, body: Any = None, module: str = "locations",
-             cc: str | None = None, pid: str | None = None, **kw: Any) -> httpx.Response:
+    def call(
+        self,
+        method: str,
+        *parts: str,
+        body: Any = None,
+        module: str = "locations",
+        cc: str | None = None,
+        pid: str | None = None,
+        **kw: Any,
+    ) -> httpx.Response:
         if body is not None:
             kw["json"] = body
-        return self.emsp.ocpi(method, self.url(*parts, module=module, cc=cc, pid=pid),
-                              token=self.token, **kw)
+        return self.emsp.ocpi(
+            method, self.url(*parts, module=module, cc=cc, pid=pid), token=self.token, **kw
+        )
 
     # Bodies in this pusher's version.
     def location(self, lid: str, when: str, **extra: Any) -> dict[str, Any]:
@@ -281,8 +296,9 @@ class Pusher:
     def tariff(self, tid: str, when: str, **extra: Any) -> dict[str, Any]:
         if self.version == V211:
             return tariff_211(tid, when=when, **extra)
-        return dict(tariff(tid, **extra), country_code=self.cc, party_id=self.pid,
-                    last_updated=when)
+        return dict(
+            tariff(tid, **extra), country_code=self.cc, party_id=self.pid, last_updated=when
+        )
 
 
 @dataclass
@@ -306,8 +322,13 @@ def receiver_world(start: Callable[..., Node], *, second_cpo: bool = True) -> Wo
         cpos.append(("b", V221, "BE", "BBB"))
     pushers: dict[str, Pusher] = {}
     for name, version, cc, pid in cpos:
-        cpo = start(f"cpo{name}", roles=["CPO"], party_id=pid, country_code=cc,
-                    versions=[V221, V211] if version == V221 else [V211])
+        cpo = start(
+            f"cpo{name}",
+            roles=["CPO"],
+            party_id=pid,
+            country_code=cc,
+            versions=[V221, V211] if version == V221 else [V211],
+        )
         token = register(cpo, emsp, emsp_name="msp", cpo_name=name)
         assert emsp.api_data("GET", f"/api/partners/{name}")["version"] == version
         pushers[name] = Pusher(emsp, version, cc, pid, token)

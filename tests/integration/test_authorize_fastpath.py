@@ -155,8 +155,12 @@ def test_allowed_and_ids(setup: tuple[Pair, PathSwitch]) -> None:
         assert UUID4.match(resp.headers["x-request-id"])
         assert resp.headers["x-correlation-id"] == resp.headers["x-request-id"]
     # Routing headers sent: answered from and to swapped (2.2.1; 2.1.1 has none).
-    routing = {"OCPI-from-country-code": "nl", "OCPI-from-party-id": "CPO",
-               "OCPI-to-country-code": "NL", "OCPI-to-party-id": "MSP"}
+    routing = {
+        "OCPI-from-country-code": "nl",
+        "OCPI-from-party-id": "CPO",
+        "OCPI-to-country-code": "NL",
+        "OCPI-to-party-id": "MSP",
+    }
     fast, slow = both(pair, switch, "FAST1", headers=routing)
     same(fast, slow)
     if pair.version == "2.2.1":
@@ -252,8 +256,13 @@ def test_in_front_of_fastapi(tmp_path: Path, version: str) -> None:
         add_token(pair.emsp, "FRONT1", whitelist="NEVER")
         url = f"/ocpi/{version}/emsp/tokens"
         token = pair.cpo_on_emsp
-        ok_ = pair.emsp.ocpi("POST", f"{url}/FRONT1/authorize", token=token,
-                             json={"location_id": "LOC1"}, headers={"X-Request-ID": "f1"})
+        ok_ = pair.emsp.ocpi(
+            "POST",
+            f"{url}/FRONT1/authorize",
+            token=token,
+            json={"location_id": "LOC1"},
+            headers={"X-Request-ID": "f1"},
+        )
         assert ok_.status_code == 200 and ok_.json()["data"]["allowed"] == "ALLOWED"
         assert ok_.headers["x-request-id"] == "f1" == ok_.headers["x-correlation-id"]
         assert ok_.headers["content-type"] == "application/json"

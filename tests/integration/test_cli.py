@@ -43,8 +43,16 @@ def test_partner_commands_end_to_end(start_node) -> None:
     assert set(invite) == {"name", "token", "versions_url"}
     assert invite["name"] == "msp" and invite["versions_url"] == cpo.versions_url
 
-    partner = _run(emsp, "partner", "register", invite["versions_url"],
-                   "--token", invite["token"], "--name", "cpo")
+    partner = _run(
+        emsp,
+        "partner",
+        "register",
+        invite["versions_url"],
+        "--token",
+        invite["token"],
+        "--name",
+        "cpo",
+    )
     assert partner["name"] == "cpo" and partner["status"] == "registered"
     assert partner["version"] == "2.2.1"
     # No credentials token in the output (the Tokens module's endpoint name aside).
@@ -68,8 +76,11 @@ def test_cli_errors_are_readable(start_node) -> None:
     node = start_node("n")
     result = runner.invoke(app, ["partner", "rotate", "nobody"], env=_env(node))
     assert result.exit_code == 1 and "nobody" in result.output
-    result = runner.invoke(app, ["partner", "register", "http://127.0.0.1:9/ocpi/versions",
-                                 "--token", "x"], env=_env(node))
+    result = runner.invoke(
+        app,
+        ["partner", "register", "http://127.0.0.1:9/ocpi/versions", "--token", "x"],
+        env=_env(node),
+    )
     assert result.exit_code == 1 and "failed" in result.output
     _run(node, "partner", "invite", "--name", "dup")
     # Re-inviting an invited partner renews its TOKEN_A.
@@ -82,14 +93,24 @@ def test_init_and_serve_as_processes(tmp_path: Path) -> None:
         sock = free_socket()
         port = sock.getsockname()[1]
         sock.close()
-        env = {**os.environ, "ROAMKIT_DATABASE_URL": db_url,
-               "ROAMKIT_BASE_URL": f"http://127.0.0.1:{port}", "ROAMKIT_ADMIN_TOKEN": "adm"}
+        env = {
+            **os.environ,
+            "ROAMKIT_DATABASE_URL": db_url,
+            "ROAMKIT_BASE_URL": f"http://127.0.0.1:{port}",
+            "ROAMKIT_ADMIN_TOKEN": "adm",
+        }
         exe = Path(sys.executable).with_name("roamkit")
-        init = subprocess.run([exe, "init"], env=env, cwd=tmp_path, capture_output=True,
-                              text=True, timeout=60)
+        init = subprocess.run(
+            [exe, "init"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+        )
         assert init.returncode == 0, init.stderr
-        proc = subprocess.Popen([exe, "serve", "--port", str(port)], env=env, cwd=tmp_path,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [exe, "serve", "--port", str(port)],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
         try:
             deadline = time.monotonic() + 30
             while True:
@@ -100,10 +121,14 @@ def test_init_and_serve_as_processes(tmp_path: Path) -> None:
                     assert proc.poll() is None and time.monotonic() < deadline
                     time.sleep(0.1)
             assert resp.status_code == 401 and resp.json()["status_code"] == 2000
-            invite = httpx.post(f"http://127.0.0.1:{port}/api/partners/invite", json={},
-                                headers={"Authorization": "Bearer adm"}).json()["data"]
-            resp = httpx.get(invite["versions_url"],
-                             headers={"Authorization": f"Token {invite['token']}"})
+            invite = httpx.post(
+                f"http://127.0.0.1:{port}/api/partners/invite",
+                json={},
+                headers={"Authorization": "Bearer adm"},
+            ).json()["data"]
+            resp = httpx.get(
+                invite["versions_url"], headers={"Authorization": f"Token {invite['token']}"}
+            )
             assert resp.json()["data"][0]["version"] == "2.2.1"
         finally:
             proc.terminate()
@@ -114,22 +139,50 @@ def test_own_data_commands(start_node, tmp_path: Path) -> None:
     """location put / location status / tariff put / tariff delete / seed, through the API."""
     cpo = start_node("cpo", roles=["CPO"], party_id="CPO")
     tariff_file = tmp_path / "tariff.json"
-    tariff_file.write_text(json.dumps({
-        "id": "T1", "currency": "EUR",
-        "elements": [{"price_components": [{"type": "ENERGY", "price": 0.25, "step_size": 1}]}],
-    }))
+    tariff_file.write_text(
+        json.dumps(
+            {
+                "id": "T1",
+                "currency": "EUR",
+                "elements": [
+                    {"price_components": [{"type": "ENERGY", "price": 0.25, "step_size": 1}]}
+                ],
+            }
+        )
+    )
     tariff = _run(cpo, "tariff", "put", str(tariff_file))
     assert tariff["id"] == "T1" and tariff["country_code"] == "NL" and tariff["party_id"] == "CPO"
     location_file = tmp_path / "location.json"
-    location_file.write_text(json.dumps({
-        "id": "L1", "publish": True, "address": "Main 1", "city": "Utrecht", "country": "NLD",
-        "coordinates": {"latitude": "52.090737", "longitude": "5.121420"},
-        "time_zone": "Europe/Amsterdam",
-        "evses": [{"uid": "E1", "status": "AVAILABLE", "connectors": [
-            {"id": "1", "standard": "IEC_62196_T2", "format": "SOCKET",
-             "power_type": "AC_3_PHASE", "max_voltage": 230, "max_amperage": 16,
-             "tariff_ids": ["T1"]}]}],
-    }))
+    location_file.write_text(
+        json.dumps(
+            {
+                "id": "L1",
+                "publish": True,
+                "address": "Main 1",
+                "city": "Utrecht",
+                "country": "NLD",
+                "coordinates": {"latitude": "52.090737", "longitude": "5.121420"},
+                "time_zone": "Europe/Amsterdam",
+                "evses": [
+                    {
+                        "uid": "E1",
+                        "status": "AVAILABLE",
+                        "connectors": [
+                            {
+                                "id": "1",
+                                "standard": "IEC_62196_T2",
+                                "format": "SOCKET",
+                                "power_type": "AC_3_PHASE",
+                                "max_voltage": 230,
+                                "max_amperage": 16,
+                                "tariff_ids": ["T1"],
+                            }
+                        ],
+                    }
+                ],
+            }
+        )
+    )
     location = _run(cpo, "location", "put", str(location_file))
     assert location["evses"][0]["connectors"][0]["last_updated"]
     changed = _run(cpo, "location", "status", "L1", "E1", "charging")

@@ -42,8 +42,9 @@ class Net:
     cpo: Node
     tokens: dict[str, str]  # version → token the eMSP of that version uses on the CPO
 
-    def get(self, version: str, path: str, token: str | None = None,
-            **kwargs: Any) -> httpx.Response:
+    def get(
+        self, version: str, path: str, token: str | None = None, **kwargs: Any
+    ) -> httpx.Response:
         url = path if path.startswith("http") else f"/ocpi/{version}/cpo/{path}"
         return self.cpo.ocpi("GET", url, token=token or self.tokens[version], **kwargs)
 
@@ -51,13 +52,13 @@ class Net:
 def _net(start: Any, tag: str) -> Net:
     cpo = start(f"cpo{tag}", roles=["CPO"], party_id="CPO", country_code="NL")
     msp = start(f"msp{tag}", roles=["EMSP"], party_id="MSP", country_code="DE")
-    old = start(f"old{tag}", roles=["EMSP"], party_id="OLD", country_code="FR",
-                versions=[V211])
+    old = start(f"old{tag}", roles=["EMSP"], party_id="OLD", country_code="FR", versions=[V211])
     register(cpo, msp, emsp_name="msp")
     register(cpo, old, emsp_name="old")
     assert cpo.api_data("GET", "/api/partners/old")["version"] == V211
-    return Net(cpo, {V221: b64(token_out(msp, "cpo") or ""),
-                     V211: b64(token_out(old, "cpo") or "")})
+    return Net(
+        cpo, {V221: b64(token_out(msp, "cpo") or ""), V211: b64(token_out(old, "cpo") or "")}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -148,11 +149,14 @@ def test_offset_past_the_end_and_expired_locations(net: Net) -> None:
     """An offset beyond the end gives an empty page without Link; a location whose
     EVSEs are all REMOVED is expired for 2.1.1 (211-L-1) but still listed in 2.2.1.
     (A date window keeps the counts independent of the other tests' locations.)"""
-    when, window = "2017-02-02T02:02:02Z", {"date_from": "2017-02-02T00:00:00Z",
-                                           "date_to": "2017-02-03T00:00:00Z"}
+    when, window = (
+        "2017-02-02T02:02:02Z",
+        {"date_from": "2017-02-02T00:00:00Z", "date_to": "2017-02-03T00:00:00Z"},
+    )
     _put_location(net.cpo, stamped(location("LIVE-1"), when))
-    _put_location(net.cpo, stamped(location("GONE-1", evses=[
-        evse("GONE-1-e1", status="REMOVED")]), when))
+    _put_location(
+        net.cpo, stamped(location("GONE-1", evses=[evse("GONE-1-e1", status="REMOVED")]), when)
+    )
     resp = net.get(V221, "locations", params={"offset": 5, "limit": 2, **window})
     assert ok(resp) == [] and resp.headers["X-Total-Count"] == "2"
     assert "link" not in resp.headers
@@ -160,10 +164,10 @@ def test_offset_past_the_end_and_expired_locations(net: Net) -> None:
     old = net.get(V211, "locations", params=window)
     assert _ids(old) == ["LIVE-1"] and old.headers["X-Total-Count"] == "1"
     envelope(net.get(V211, "locations/GONE-1"), 404, 2003)
-    net.cpo.api_data("POST", "/api/locations/LIVE-1/evses/LIVE-1-e1/status",
-                     json={"status": "REMOVED"})
-    everything = {v: _ids(net.get(v, "locations", params={"limit": 1000}))
-                  for v in (V221, V211)}
+    net.cpo.api_data(
+        "POST", "/api/locations/LIVE-1/evses/LIVE-1-e1/status", json={"status": "REMOVED"}
+    )
+    everything = {v: _ids(net.get(v, "locations", params={"limit": 1000})) for v in (V221, V211)}
     assert "LIVE-1" in everything[V221] and "GONE-1" in everything[V221]
     assert "LIVE-1" not in everything[V211] and "GONE-1" not in everything[V211]
 
@@ -175,25 +179,32 @@ def test_date_filters_boundaries_and_link_keeps_them(net: Net) -> None:
     for i, when in enumerate(times):
         _put_location(net.cpo, stamped(location(f"DATE-{i}"), when))
     for version in (V221, V211):
+
         def ids(version: str = version, **params: Any) -> list[str]:
             return _ids(net.get(version, "locations", params=params))
 
         assert ids(date_from=times[1], date_to="2019-03-05T00:00:00Z") == [
-            "DATE-1", "DATE-2", "DATE-3"]
+            "DATE-1",
+            "DATE-2",
+            "DATE-3",
+        ]
         assert ids(date_from="2019-01-01T00:00:00Z", date_to=times[2]) == ["DATE-0", "DATE-1"]
         assert ids(date_from=times[1], date_to=times[2]) == ["DATE-1"]
         assert ids(date_from=times[1], date_to=times[1]) == []
         # Offsets and fractional seconds are accepted and compare as instants.
         assert ids(date_from="2019-03-02T11:00:00+01:00", date_to="2019-03-02T10:00:00.001Z") == [
-            "DATE-1"]
+            "DATE-1"
+        ]
         # A crawl over a window: the Link keeps date_from and date_to.
-        resp = net.get(version, "locations",
-                       params={"date_from": times[0], "date_to": times[3], "limit": 1})
+        resp = net.get(
+            version, "locations", params={"date_from": times[0], "date_to": times[3], "limit": 1}
+        )
         assert resp.headers["X-Total-Count"] == "3"
         query = parse_qs(urlsplit(resp.links["next"]["url"]).query)
         assert query["date_from"] == [times[0]] and query["date_to"] == [times[3]]
-        got, links = _crawl(net, version, "locations", date_from=times[0], date_to=times[3],
-                            limit=1)
+        got, links = _crawl(
+            net, version, "locations", date_from=times[0], date_to=times[3], limit=1
+        )
         assert got == ["DATE-0", "DATE-1", "DATE-2"]
         assert len(links) == 2
         for link in links:
@@ -214,15 +225,24 @@ def test_version_shapes_in_list_and_object(net: Net) -> None:
     assert old["type"] == "ON_STREET" and "parking_type" not in old
     conn = old["evses"][0]["connectors"][0]
     assert conn["voltage"] == 230 and conn["amperage"] == 32 and "max_voltage" not in conn
-    listed = {v: [o for o in ok(net.get(v, "locations", params={"limit": 1000}))
-                  if o["id"] == "SHAPE-1"] for v in (V221, V211)}
+    listed = {
+        v: [o for o in ok(net.get(v, "locations", params={"limit": 1000})) if o["id"] == "SHAPE-1"]
+        for v in (V221, V211)
+    }
     assert listed[V221] == [new]
     assert listed[V211] == [old]
 
 
 def test_get_object_each_level_and_unknown(net: Net) -> None:
-    _put_location(net.cpo, location("OBJ-1", evses=[
-        evse("OBJ-1-e1", connectors=[connector("1"), connector("2", standard="CHADEMO")])]))
+    _put_location(
+        net.cpo,
+        location(
+            "OBJ-1",
+            evses=[
+                evse("OBJ-1-e1", connectors=[connector("1"), connector("2", standard="CHADEMO")])
+            ],
+        ),
+    )
     for version in (V221, V211):
         loc = ok(net.get(version, "locations/OBJ-1"))
         assert loc["id"] == "OBJ-1"
@@ -233,8 +253,11 @@ def test_get_object_each_level_and_unknown(net: Net) -> None:
         envelope(net.get(version, "locations/NOPE"), 404, 2003)
         envelope(net.get(version, "locations/NOPE/OBJ-1-e1"), 404, 2003)
         envelope(net.get(version, "locations/NOPE/OBJ-1-e1/1"), 404, 2003)
-        for path in ("locations/OBJ-1/NOPE", "locations/OBJ-1/NOPE/1",
-                     "locations/OBJ-1/OBJ-1-e1/9"):
+        for path in (
+            "locations/OBJ-1/NOPE",
+            "locations/OBJ-1/NOPE/1",
+            "locations/OBJ-1/OBJ-1-e1/9",
+        ):
             resp = net.get(version, path)
             code = resp.json().get("status_code")
             assert code in (2000, 2003), resp.text
@@ -245,12 +268,17 @@ def test_get_object_each_level_and_unknown(net: Net) -> None:
 @pytest.mark.parametrize("module", ["locations", "tariffs"])
 @pytest.mark.parametrize(
     "params",
-    [{"limit": "abc"}, {"offset": "-1"}, {"limit": "-5"}, {"offset": "1.5"},
-     {"date_from": "garbage"}, {"date_to": "2024-13-45T00:00:00Z"}],
+    [
+        {"limit": "abc"},
+        {"offset": "-1"},
+        {"limit": "-5"},
+        {"offset": "1.5"},
+        {"date_from": "garbage"},
+        {"date_to": "2024-13-45T00:00:00Z"},
+    ],
     ids=["limit-abc", "offset-neg", "limit-neg", "offset-float", "date_from", "date_to"],
 )
-def test_bad_query_parameters(net: Net, version: str, module: str,
-                              params: dict[str, str]) -> None:
+def test_bad_query_parameters(net: Net, version: str, module: str, params: dict[str, str]) -> None:
     resp = net.get(version, module, params=params)
     body = envelope(resp, 400, 2001)
     assert next(iter(params)) in body["status_message"]
@@ -260,8 +288,12 @@ def test_token_a_and_unknown_tokens_are_refused(net: Net) -> None:
     invite = net.cpo.api_data("POST", "/api/partners/invite", json={"name": "later"})
     for version in (V221, V211):
         for module in ("locations", "tariffs", "locations/OBJ-1"):
-            for token in (b64(invite["token"]), invite["token"], b64("no-such-token"),
-                          "no-such-token"):
+            for token in (
+                b64(invite["token"]),
+                invite["token"],
+                b64("no-such-token"),
+                "no-such-token",
+            ):
                 envelope(net.get(version, module, token=token), 401, 2000)
             envelope(net.cpo.ocpi("GET", f"/ocpi/{version}/cpo/{module}"), 401, 2000)
 
@@ -277,8 +309,7 @@ def test_child_changes_bump_location_last_updated(net: Net) -> None:
     def found_since(lid: str, since: str) -> dict[str, Any]:
         out = {}
         for version in (V221, V211):
-            items = ok(net.get(version, "locations", params={"date_from": since,
-                                                               "limit": 1000}))
+            items = ok(net.get(version, "locations", params={"date_from": since, "limit": 1000}))
             out[version] = next((o for o in items if o["id"] == lid), None)
         return out
 
@@ -286,10 +317,14 @@ def test_child_changes_bump_location_last_updated(net: Net) -> None:
     assert found_since("BUMP-E", "2018-06-02T00:00:00Z") == {V221: None, V211: None}
 
     net.cpo.api_data("PUT", "/api/locations/BUMP-E/evses/BUMP-E-e2", json=evse("BUMP-E-e2"))
-    net.cpo.api_data("PUT", "/api/locations/BUMP-C/evses/BUMP-C-e1/connectors/7",
-                     json=connector("7", standard="IEC_62196_T2_COMBO"))
-    net.cpo.api_data("POST", "/api/locations/BUMP-S/evses/BUMP-S-e1/status",
-                     json={"status": "CHARGING"})
+    net.cpo.api_data(
+        "PUT",
+        "/api/locations/BUMP-C/evses/BUMP-C-e1/connectors/7",
+        json=connector("7", standard="IEC_62196_T2_COMBO"),
+    )
+    net.cpo.api_data(
+        "POST", "/api/locations/BUMP-S/evses/BUMP-S-e1/status", json={"status": "CHARGING"}
+    )
 
     hit = found_since("BUMP-E", since)
     assert hit[V221] and hit[V211], "EVSE PUT did not move the location's last_updated"
@@ -326,8 +361,7 @@ def test_tariffs_list(net: Net) -> None:
         assert ids == ["T-0", "T-1", "T-2"] and len(links) == 1
         ids, links = _crawl(net, version, "tariffs", limit=3)
         assert ids == ["T-0", "T-1", "T-2"] and links == []
-        ids, links = _crawl(net, version, "tariffs", date_from=times[1], date_to=times[2],
-                            limit=1)
+        ids, links = _crawl(net, version, "tariffs", date_from=times[1], date_to=times[2], limit=1)
         assert ids == ["T-1"] and links == []
         resp = net.get(version, "tariffs", params={"date_from": times[1], "limit": 1})
         assert resp.headers["X-Total-Count"] == "2"

@@ -66,16 +66,24 @@ class Recorder:
                 self.inner = inner
 
             async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-                if scope["type"] != "http" or "/emsp/" not in scope["path"] \
-                        or scope["method"] == "GET":
+                if (
+                    scope["type"] != "http"
+                    or "/emsp/" not in scope["path"]
+                    or scope["method"] == "GET"
+                ):
                     await self.inner(scope, receive, send)
                     return
                 while recorder.hold.is_set():
                     await asyncio.sleep(0.02)
                 if recorder.down.is_set():
                     recorder.refused.append(scope["path"])
-                    await send({"type": "http.response.start", "status": 503,
-                                "headers": [(b"content-type", b"text/plain")]})
+                    await send(
+                        {
+                            "type": "http.response.start",
+                            "status": 503,
+                            "headers": [(b"content-type", b"text/plain")],
+                        }
+                    )
                     await send({"type": "http.response.body", "body": b"down"})
                     return
                 chunks: list[bytes] = []
@@ -89,7 +97,8 @@ class Recorder:
                 await self.inner(scope, rec, send)
                 raw = b"".join(chunks)
                 recorder.requests.append(
-                    (scope["method"], scope["path"], json.loads(raw) if raw else None))
+                    (scope["method"], scope["path"], json.loads(raw) if raw else None)
+                )
 
         app.add_middleware(Middleware)
 
@@ -164,9 +173,14 @@ def _net(start: Any, tag: str) -> Net:
     emsps = []
     for name, version, cc, pid in (("msp", V221, "DE", "MSP"), ("old", V211, "FR", "OLD")):
         recorder = Recorder()
-        node = start(f"{name}{tag}", roles=["EMSP"], party_id=pid, country_code=cc,
-                     versions=[V221, V211] if version == V221 else [V211],
-                     app_hook=recorder.hook)
+        node = start(
+            f"{name}{tag}",
+            roles=["EMSP"],
+            party_id=pid,
+            country_code=cc,
+            versions=[V221, V211] if version == V221 else [V211],
+            app_hook=recorder.hook,
+        )
         token = register(cpo, node, emsp_name=name)
         assert cpo.api_data("GET", f"/api/partners/{name}")["version"] == version
         emsps.append(Emsp(node, version, token, recorder))
@@ -203,16 +217,18 @@ def _marker(net: Net, lid: str) -> None:
 
 
 def test_location_and_tariff_arrive_at_both_in_their_version(net: Net) -> None:
-    body = location("PUSH-1", evses=[evse("PUSH-1-e1", connectors=[
-        connector("1", tariff_ids=["TAR-1"])])])
+    body = location(
+        "PUSH-1", evses=[evse("PUSH-1-e1", connectors=[connector("1", tariff_ids=["TAR-1"])])]
+    )
     envelope(net.cpo.api("PUT", "/api/locations/PUSH-1", json=body), 201, 1000)
     envelope(net.cpo.api("PUT", "/api/tariffs/TAR-1", json=tariff("TAR-1")), 201, 1000)
     new, old = net.new, net.old
     got = _arrived(new, "PUSH-1")
     assert (got["country_code"], got["party_id"], got["publish"]) == ("NL", "CPO", True)
     assert got["evses"][0]["connectors"][0]["tariff_ids"] == ["TAR-1"]
-    assert got == ok(net.cpo.ocpi("GET", "/ocpi/2.2.1/cpo/locations/PUSH-1",
-                                  token=_token_on_cpo(net, "msp")))
+    assert got == ok(
+        net.cpo.ocpi("GET", "/ocpi/2.2.1/cpo/locations/PUSH-1", token=_token_on_cpo(net, "msp"))
+    )
     got = _arrived(old, "PUSH-1")
     assert "country_code" not in got and got["type"] == "ON_STREET"
     assert got["evses"][0]["connectors"][0]["tariff_id"] == "TAR-1"
@@ -223,22 +239,34 @@ def test_location_and_tariff_arrive_at_both_in_their_version(net: Net) -> None:
 
     # EVSE, connector and tariff changes follow.
     net.cpo.api_data("PUT", "/api/locations/PUSH-1/evses/PUSH-1-e2", json=evse("PUSH-1-e2"))
-    net.cpo.api_data("PUT", "/api/locations/PUSH-1/evses/PUSH-1-e1/connectors/2",
-                     json=connector("2", standard="CHADEMO", power_type="DC"))
+    net.cpo.api_data(
+        "PUT",
+        "/api/locations/PUSH-1/evses/PUSH-1-e1/connectors/2",
+        json=connector("2", standard="CHADEMO", power_type="DC"),
+    )
     net.cpo.api_data("PUT", "/api/tariffs/TAR-1", json=tariff("TAR-1", price=0.31))
     for emsp in net.both:
         _arrived(emsp, "PUSH-1", "PUSH-1-e2", status="AVAILABLE")
         _arrived(emsp, "PUSH-1", "PUSH-1-e1", "2", standard="CHADEMO")
-        poll(lambda emsp=emsp: (t := emsp.get("TAR-1", module="tariffs")) and
-             t["elements"][0]["price_components"][0]["price"] == 0.31,
-             what=f"tariff update at {emsp.version}")
+        poll(
+            lambda emsp=emsp: (
+                (t := emsp.get("TAR-1", module="tariffs"))
+                and t["elements"][0]["price_components"][0]["price"] == 0.31
+            ),
+            what=f"tariff update at {emsp.version}",
+        )
     # A deleted tariff is deleted at both.
     ok(net.cpo.api("DELETE", "/api/tariffs/TAR-1"))
     for emsp in net.both:
-        poll(lambda emsp=emsp: emsp.get("TAR-1", module="tariffs") is None,
-             what=f"tariff delete at {emsp.version}")
-        assert ("DELETE", f"/ocpi/{emsp.version}/emsp/tariffs/NL/CPO/TAR-1", None) in \
-            emsp.recorder.requests
+        poll(
+            lambda emsp=emsp: emsp.get("TAR-1", module="tariffs") is None,
+            what=f"tariff delete at {emsp.version}",
+        )
+        assert (
+            "DELETE",
+            f"/ocpi/{emsp.version}/emsp/tariffs/NL/CPO/TAR-1",
+            None,
+        ) in emsp.recorder.requests
 
 
 def _token_on_cpo(net: Net, name: str) -> str:
@@ -253,15 +281,20 @@ def test_status_change_arrives_as_patch(net: Net) -> None:
     for emsp in net.both:
         _arrived(emsp, "STAT-1", "STAT-1-e1", status="AVAILABLE")
     for status in ("CHARGING", "BLOCKED", "AVAILABLE", "OUTOFORDER"):
-        net.cpo.api_data("POST", "/api/locations/STAT-1/evses/STAT-1-e1/status",
-                         json={"status": status})
+        net.cpo.api_data(
+            "POST", "/api/locations/STAT-1/evses/STAT-1-e1/status", json={"status": status}
+        )
         for emsp in net.both:
             _arrived(emsp, "STAT-1", "STAT-1-e1", status=status)
     for emsp in net.both:
         patches = emsp.recorder.writes("/STAT-1/STAT-1-e1")
         assert [m for m, _, _ in patches] == ["PATCH"] * 4, patches
         assert [b["status"] for _, _, b in patches] == [
-            "CHARGING", "BLOCKED", "AVAILABLE", "OUTOFORDER"]
+            "CHARGING",
+            "BLOCKED",
+            "AVAILABLE",
+            "OUTOFORDER",
+        ]
         assert all(set(b) == {"status", "last_updated"} for _, _, b in patches), patches
         # The location follows its EVSE.
         loc = emsp.get("STAT-1")
@@ -275,8 +308,9 @@ def test_status_change_arrives_as_patch(net: Net) -> None:
 def test_status_patch_body_uses_ocpi_datetime(net: Net) -> None:
     net.cpo.api_data("PUT", "/api/locations/FMT-1", json=location("FMT-1"))
     _arrived(net.new, "FMT-1")
-    net.cpo.api_data("POST", "/api/locations/FMT-1/evses/FMT-1-e1/status",
-                     json={"status": "CHARGING"})
+    net.cpo.api_data(
+        "POST", "/api/locations/FMT-1/evses/FMT-1-e1/status", json={"status": "CHARGING"}
+    )
     _arrived(net.new, "FMT-1", "FMT-1-e1", status="CHARGING")
     ((method, _, body),) = net.new.recorder.writes("/FMT-1/FMT-1-e1")
     assert method == "PATCH"
@@ -284,10 +318,13 @@ def test_status_patch_body_uses_ocpi_datetime(net: Net) -> None:
 
 
 def test_unexpressible_evse_reaches_only_2_2_1(net: Net) -> None:
-    body = location("GBT-1", evses=[
-        evse("GBT-1-e1"),
-        evse("GBT-1-e2", connectors=[connector("1", standard="GBT_DC", power_type="DC")]),
-    ])
+    body = location(
+        "GBT-1",
+        evses=[
+            evse("GBT-1-e1"),
+            evse("GBT-1-e2", connectors=[connector("1", standard="GBT_DC", power_type="DC")]),
+        ],
+    )
     net.cpo.api_data("PUT", "/api/locations/GBT-1", json=body)
     got = _arrived(net.new, "GBT-1")
     assert [e["uid"] for e in got["evses"]] == ["GBT-1-e1", "GBT-1-e2"]
@@ -295,10 +332,14 @@ def test_unexpressible_evse_reaches_only_2_2_1(net: Net) -> None:
     got = _arrived(net.old, "GBT-1")
     assert [e["uid"] for e in got["evses"]] == ["GBT-1-e1"]
     # Changes of that EVSE reach the 2.2.1 partner only.
-    net.cpo.api_data("POST", "/api/locations/GBT-1/evses/GBT-1-e2/status",
-                     json={"status": "CHARGING"})
-    net.cpo.api_data("PUT", "/api/locations/GBT-1/evses/GBT-1-e2/connectors/2",
-                     json=connector("2", standard="GBT_AC"))
+    net.cpo.api_data(
+        "POST", "/api/locations/GBT-1/evses/GBT-1-e2/status", json={"status": "CHARGING"}
+    )
+    net.cpo.api_data(
+        "PUT",
+        "/api/locations/GBT-1/evses/GBT-1-e2/connectors/2",
+        json=connector("2", standard="GBT_AC"),
+    )
     _arrived(net.new, "GBT-1", "GBT-1-e2", status="CHARGING")
     _arrived(net.new, "GBT-1", "GBT-1-e2", "2", standard="GBT_AC")
     _marker(net, "GBT-MARK")
@@ -306,10 +347,12 @@ def test_unexpressible_evse_reaches_only_2_2_1(net: Net) -> None:
     assert [e["uid"] for e in net.old.get("GBT-1")["evses"]] == ["GBT-1-e1"]
     # Also absent from the CPO's own 2.1.1 interface.
     token = _token_on_cpo(net, "old")
-    envelope(net.cpo.ocpi("GET", "/ocpi/2.1.1/cpo/locations/GBT-1/GBT-1-e2", token=token),
-             404, 2000)
-    listed = ok(net.cpo.ocpi("GET", "/ocpi/2.1.1/cpo/locations", token=token,
-                             params={"limit": 1000}))
+    envelope(
+        net.cpo.ocpi("GET", "/ocpi/2.1.1/cpo/locations/GBT-1/GBT-1-e2", token=token), 404, 2000
+    )
+    listed = ok(
+        net.cpo.ocpi("GET", "/ocpi/2.1.1/cpo/locations", token=token, params={"limit": 1000})
+    )
     (gbt,) = [o for o in listed if o["id"] == "GBT-1"]
     assert [e["uid"] for e in gbt["evses"]] == ["GBT-1-e1"]
 
@@ -319,14 +362,18 @@ def test_unexpressible_evse_reaches_only_2_2_1(net: Net) -> None:
 # worker then retries it as a PUT that is skipped), delaying later changes of the same
 # location by the backoff
 def test_no_request_about_unexpressible_evse_to_2_1_1(net: Net) -> None:
-    body = location("GBT-2", evses=[
-        evse("GBT-2-e1"),
-        evse("GBT-2-e2", connectors=[connector("1", standard="GBT_DC", power_type="DC")]),
-    ])
+    body = location(
+        "GBT-2",
+        evses=[
+            evse("GBT-2-e1"),
+            evse("GBT-2-e2", connectors=[connector("1", standard="GBT_DC", power_type="DC")]),
+        ],
+    )
     net.cpo.api_data("PUT", "/api/locations/GBT-2", json=body)
     _arrived(net.old, "GBT-2")
-    net.cpo.api_data("POST", "/api/locations/GBT-2/evses/GBT-2-e2/status",
-                     json={"status": "CHARGING"})
+    net.cpo.api_data(
+        "POST", "/api/locations/GBT-2/evses/GBT-2-e2/status", json={"status": "CHARGING"}
+    )
     _arrived(net.new, "GBT-2", "GBT-2-e2", status="CHARGING")
     _marker(net, "GBT-MARK2")
     assert net.old.recorder.writes("GBT-2-e2") == []
@@ -338,12 +385,19 @@ def test_unpublished_location(net: Net) -> None:
     net.cpo.api_data("PUT", "/api/locations/PRIV-1", json=location("PRIV-1", publish=False))
     got = _arrived(net.new, "PRIV-1")
     assert got["publish"] is False
-    new_list = ok(net.cpo.ocpi("GET", "/ocpi/2.2.1/cpo/locations",
-                               token=_token_on_cpo(net, "msp"), params={"limit": 1000}))
+    new_list = ok(
+        net.cpo.ocpi(
+            "GET",
+            "/ocpi/2.2.1/cpo/locations",
+            token=_token_on_cpo(net, "msp"),
+            params={"limit": 1000},
+        )
+    )
     assert [o["publish"] for o in new_list if o["id"] == "PRIV-1"] == [False]
     token = _token_on_cpo(net, "old")
-    old_list = ok(net.cpo.ocpi("GET", "/ocpi/2.1.1/cpo/locations", token=token,
-                               params={"limit": 1000}))
+    old_list = ok(
+        net.cpo.ocpi("GET", "/ocpi/2.1.1/cpo/locations", token=token, params={"limit": 1000})
+    )
     assert "PRIV-1" not in [o["id"] for o in old_list]
     envelope(net.cpo.ocpi("GET", "/ocpi/2.1.1/cpo/locations/PRIV-1", token=token), 404, 2003)
 
@@ -353,8 +407,9 @@ def test_unpublished_location(net: Net) -> None:
 # 2.1.1 list and GET hide it; its status PATCHes follow
 def test_unpublished_location_is_not_pushed_to_2_1_1(net: Net) -> None:
     net.cpo.api_data("PUT", "/api/locations/PRIV-2", json=location("PRIV-2", publish=False))
-    net.cpo.api_data("POST", "/api/locations/PRIV-2/evses/PRIV-2-e1/status",
-                     json={"status": "CHARGING"})
+    net.cpo.api_data(
+        "POST", "/api/locations/PRIV-2/evses/PRIV-2-e1/status", json={"status": "CHARGING"}
+    )
     _arrived(net.new, "PRIV-2", "PRIV-2-e1", status="CHARGING")
     _marker(net, "PRIV-MARK")
     assert net.old.get("PRIV-2") is None
@@ -369,10 +424,10 @@ def test_unpublished_location_is_not_pushed_to_2_1_1(net: Net) -> None:
 def test_management_put_right_after_status_change_is_kept(net: Net) -> None:
     net.cpo.api_data("PUT", "/api/locations/SAME-1", json=location("SAME-1"))
     start_of_second()
-    net.cpo.api_data("POST", "/api/locations/SAME-1/evses/SAME-1-e1/status",
-                     json={"status": "CHARGING"})
-    resp = net.cpo.api("PUT", "/api/locations/SAME-1",
-                       json=location("SAME-1", name="Renamed"))
+    net.cpo.api_data(
+        "POST", "/api/locations/SAME-1/evses/SAME-1-e1/status", json={"status": "CHARGING"}
+    )
+    resp = net.cpo.api("PUT", "/api/locations/SAME-1", json=location("SAME-1", name="Renamed"))
     ok(resp)
     stored = net.cpo.api_data("GET", "/api/locations/SAME-1")
     assert stored["name"] == "Renamed", stored
@@ -384,8 +439,9 @@ def test_management_put_right_after_status_change_is_kept(net: Net) -> None:
 # is a no-op on SQLite), and the lost status is then also what PUT retries send
 def test_concurrent_status_changes_on_one_location(net: Net) -> None:
     uids = [f"MANY-1-e{i}" for i in range(8)]
-    net.cpo.api_data("PUT", "/api/locations/MANY-1",
-                     json=location("MANY-1", evses=[evse(u) for u in uids]))
+    net.cpo.api_data(
+        "PUT", "/api/locations/MANY-1", json=location("MANY-1", evses=[evse(u) for u in uids])
+    )
     for emsp in net.both:
         _arrived(emsp, "MANY-1")
 
@@ -394,15 +450,21 @@ def test_concurrent_status_changes_on_one_location(net: Net) -> None:
             return client.post(
                 f"{net.cpo.url}/api/locations/MANY-1/evses/{uid}/status",
                 json={"status": "CHARGING"},
-                headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}).status_code
+                headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+            ).status_code
 
     with ThreadPoolExecutor(len(uids)) as pool:
         assert list(pool.map(charge, uids)) == [200] * len(uids)
     stored = net.cpo.api_data("GET", "/api/locations/MANY-1")
     assert [e["status"] for e in stored["evses"]] == ["CHARGING"] * len(uids)
     for emsp in net.both:
-        poll(lambda emsp=emsp: [e["status"] for e in (emsp.get("MANY-1") or {}).get(
-            "evses", [])] == ["CHARGING"] * len(uids), what=f"all CHARGING at {emsp.version}")
+        poll(
+            lambda emsp=emsp: (
+                [e["status"] for e in (emsp.get("MANY-1") or {}).get("evses", [])]
+                == ["CHARGING"] * len(uids)
+            ),
+            what=f"all CHARGING at {emsp.version}",
+        )
 
 
 # --- partner down --------------------------------------------------------------------
@@ -426,38 +488,55 @@ def test_partner_down_loses_nothing(start_node: Any) -> None:
     cpo.api_data("PUT", "/api/locations/DOWN-1", json=location("DOWN-1", name="While down"))
     cpo.api_data("PUT", "/api/locations/DOWN-2", json=location("DOWN-2"))
     for status in ("CHARGING", "BLOCKED", "AVAILABLE"):
-        cpo.api_data("POST", "/api/locations/DOWN-1/evses/DOWN-1-e1/status",
-                     json={"status": status})
+        cpo.api_data(
+            "POST", "/api/locations/DOWN-1/evses/DOWN-1-e1/status", json={"status": status}
+        )
     cpo.api_data("PUT", "/api/locations/DOWN-1/evses/DOWN-1-e2", json=evse("DOWN-1-e2"))
-    cpo.api_data("PUT", "/api/locations/DOWN-1/evses/DOWN-1-e1/connectors/2",
-                 json=connector("2", standard="CHADEMO", power_type="DC"))
-    cpo.api_data("POST", "/api/locations/DOWN-1/evses/DOWN-1-e2/status",
-                 json={"status": "RESERVED"})
-    cpo.api_data("POST", "/api/locations/DOWN-1/evses/DOWN-1-e1/status",
-                 json={"status": "OUTOFORDER"})
+    cpo.api_data(
+        "PUT",
+        "/api/locations/DOWN-1/evses/DOWN-1-e1/connectors/2",
+        json=connector("2", standard="CHADEMO", power_type="DC"),
+    )
+    cpo.api_data(
+        "POST", "/api/locations/DOWN-1/evses/DOWN-1-e2/status", json={"status": "RESERVED"}
+    )
+    cpo.api_data(
+        "POST", "/api/locations/DOWN-1/evses/DOWN-1-e1/status", json={"status": "OUTOFORDER"}
+    )
     cpo.api_data("PUT", "/api/tariffs/DT-1", json=tariff("DT-1", price=0.44))
     ok(cpo.api("DELETE", "/api/tariffs/DT-2"))
     cpo.api_data("PUT", "/api/tariffs/DT-3", json=tariff("DT-3"))
 
     # The worker has tried and failed: nothing was dropped on the floor.
-    poll(lambda: [e for e in outbox(cpo) if e.attempts >= 1], timeout=10,
-         what="failed push attempts in the CPO's outbox")
+    poll(
+        lambda: [e for e in outbox(cpo) if e.attempts >= 1],
+        timeout=10,
+        what="failed push attempts in the CPO's outbox",
+    )
 
-    with restarted(net.new.node, net.new.recorder) as new, \
-            restarted(net.old.node, net.old.recorder) as old:
+    with (
+        restarted(net.new.node, net.new.recorder) as new,
+        restarted(net.old.node, net.old.recorder) as old,
+    ):
         for emsp, node in ((net.new, new), (net.old, old)):
             emsp.node = node
         for emsp in net.both:
             _arrived(emsp, "DOWN-1", name="While down")
-            poll(lambda emsp=emsp: _final(emsp), timeout=15,
-                 what=f"every change at the {emsp.version} eMSP")
+            poll(
+                lambda emsp=emsp: _final(emsp),
+                timeout=15,
+                what=f"every change at the {emsp.version} eMSP",
+            )
             _arrived(emsp, "DOWN-2")
             _arrived(emsp, "DT-3", module="tariffs")
-            poll(lambda emsp=emsp: emsp.get("DT-2", module="tariffs") is None,
-                 what="DT-2 deleted")
-            poll(lambda emsp=emsp: (t := emsp.get("DT-1", module="tariffs")) and
-                 t["elements"][0]["price_components"][0]["price"] == 0.44,
-                 what="DT-1 price update")
+            poll(lambda emsp=emsp: emsp.get("DT-2", module="tariffs") is None, what="DT-2 deleted")
+            poll(
+                lambda emsp=emsp: (
+                    (t := emsp.get("DT-1", module="tariffs"))
+                    and t["elements"][0]["price_components"][0]["price"] == 0.44
+                ),
+                what="DT-1 price update",
+            )
         poll(lambda: not outbox(cpo), what="an empty outbox")
         # Settled: nothing older comes in afterwards.
         for emsp in net.both:
@@ -508,14 +587,21 @@ def test_delete_of_object_partner_never_had_is_settled(net: Net) -> None:
         emsp.recorder.down.set()
     net.cpo.api_data("PUT", "/api/tariffs/GONE-1", json=tariff("GONE-1"))
     ok(net.cpo.api("DELETE", "/api/tariffs/GONE-1"))
-    poll(lambda: all(any("GONE-1" in r for r in e.recorder.refused) for e in net.both),
-         what="refused pushes")
+    poll(
+        lambda: all(any("GONE-1" in r for r in e.recorder.refused) for e in net.both),
+        what="refused pushes",
+    )
     for emsp in net.both:
         emsp.recorder.down.clear()
-    poll(lambda: all(emsp.recorder.writes("GONE-1") for emsp in net.both),
-         what="the DELETE delivered")
-    poll(lambda: not [e for e in outbox(net.cpo) if e.object_id == "GONE-1"], timeout=3,
-         what="no GONE-1 entry left in the outbox")
+    poll(
+        lambda: all(emsp.recorder.writes("GONE-1") for emsp in net.both),
+        what="the DELETE delivered",
+    )
+    poll(
+        lambda: not [e for e in outbox(net.cpo) if e.object_id == "GONE-1"],
+        timeout=3,
+        what="no GONE-1 entry left in the outbox",
+    )
 
 
 def test_refused_status_patch_is_retried_and_arrives(net: Net) -> None:
@@ -528,18 +614,26 @@ def test_refused_status_patch_is_retried_and_arrives(net: Net) -> None:
     for _ in range(3):  # the scenario needs both changes in one wall-clock second
         start_of_second()
         second = int(time.time())
-        net.cpo.api_data("POST", "/api/locations/LOST-1/evses/LOST-1-e1/status",
-                         json={"status": "CHARGING"})
-        poll(lambda: (new.get("LOST-1", "LOST-1-e1") or {}).get("status") == "CHARGING",
-             interval=0.01, what="CHARGING")
+        net.cpo.api_data(
+            "POST", "/api/locations/LOST-1/evses/LOST-1-e1/status", json={"status": "CHARGING"}
+        )
+        poll(
+            lambda: (new.get("LOST-1", "LOST-1-e1") or {}).get("status") == "CHARGING",
+            interval=0.01,
+            what="CHARGING",
+        )
         new.recorder.down.set()
         refused = len(new.recorder.refused)
-        net.cpo.api_data("POST", "/api/locations/LOST-1/evses/LOST-1-e1/status",
-                         json={"status": "AVAILABLE"})
+        net.cpo.api_data(
+            "POST", "/api/locations/LOST-1/evses/LOST-1-e1/status", json={"status": "AVAILABLE"}
+        )
         same_second = int(time.time()) == second
-        poll(lambda refused=refused: any(
-            p.endswith("/LOST-1/LOST-1-e1") for p in new.recorder.refused[refused:]),
-            what="a refused PATCH")
+        poll(
+            lambda refused=refused: any(
+                p.endswith("/LOST-1/LOST-1-e1") for p in new.recorder.refused[refused:]
+            ),
+            what="a refused PATCH",
+        )
         new.recorder.down.clear()
         if same_second:
             break

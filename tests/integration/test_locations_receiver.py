@@ -64,8 +64,7 @@ def test_put_creates_then_updates_each_level(world: World, version: str) -> None
     assert got_evse["last_updated"] == T2
 
     envelope(p.call("PUT", lid, uid, "2", body=p.connector("2", T2)), 201, 1000)
-    envelope(p.call("PUT", lid, uid, "2", body=p.connector("2", T3, format="SOCKET")),
-             200, 1000)
+    envelope(p.call("PUT", lid, uid, "2", body=p.connector("2", T3, format="SOCKET")), 200, 1000)
     got_conn = ok(p.call("GET", lid, uid, "2"))
     assert got_conn["id"] == "2" and got_conn["format"] == "SOCKET"
     assert got_conn["last_updated"] == T3
@@ -108,8 +107,9 @@ def test_patch_each_level(world: World, version: str) -> None:
 
     # PATCH of something unknown.
     envelope(p.call("PATCH", "NO-SUCH-LOC", body={"name": "x", "last_updated": T3}), 404, 2003)
-    envelope(p.call("PATCH", lid, "NOPE", body={"status": "BLOCKED", "last_updated": T3}),
-             404, 2000)
+    envelope(
+        p.call("PATCH", lid, "NOPE", body={"status": "BLOCKED", "last_updated": T3}), 404, 2000
+    )
 
 
 def test_patch_without_last_updated(world: World) -> None:
@@ -118,8 +118,11 @@ def test_patch_without_last_updated(world: World) -> None:
     p = world.a
     lid, uid = "NOLU-221", "NOLU-221-e1"
     envelope(p.call("PUT", lid, body=p.location(lid, T0)), 201, 1000)
-    for parts, body in (((lid,), {"name": "X"}), ((lid, uid), {"status": "BLOCKED"}),
-                        ((lid, uid, "1"), {"max_amperage": 1})):
+    for parts, body in (
+        ((lid,), {"name": "X"}),
+        ((lid, uid), {"status": "BLOCKED"}),
+        ((lid, uid, "1"), {"max_amperage": 1}),
+    ):
         resp = p.call("PATCH", *parts, body=body)
         assert "last_updated" in envelope(resp, 200, 2001)["status_message"]
     got = ok(p.call("GET", lid))
@@ -200,8 +203,9 @@ def test_party_in_body_differs_from_url_is_2001(world: World) -> None:
     envelope(p.call("GET", "PARTY-1"), 404, 2003)
     envelope(p.call("GET", "PARTY-T", module="tariffs"), 404, 2000)
     # Case differences are not a mismatch (CiString).
-    envelope(p.call("PUT", "PARTY-2", body=stamped(location("PARTY-2"), T0, "nl", "cpo")),
-             201, 1000)
+    envelope(
+        p.call("PUT", "PARTY-2", body=stamped(location("PARTY-2"), T0, "nl", "cpo")), 201, 1000
+    )
 
 
 # Regression (bug at f1f7145): receiver.do_patch applies country_code/party_id from a
@@ -210,8 +214,9 @@ def test_party_in_body_differs_from_url_is_2001(world: World) -> None:
 def test_patch_cannot_move_location_to_another_party(world: World) -> None:
     p = world.a
     envelope(p.call("PUT", "MOVE-1", body=p.location("MOVE-1", T0)), 201, 1000)
-    resp = p.call("PATCH", "MOVE-1", body={"party_id": "XXX", "country_code": "BE",
-                                           "last_updated": T1})
+    resp = p.call(
+        "PATCH", "MOVE-1", body={"party_id": "XXX", "country_code": "BE", "last_updated": T1}
+    )
     got = ok(p.call("GET", "MOVE-1"))
     assert (got["country_code"], got["party_id"]) == ("NL", "CPO"), (resp.json(), got)
 
@@ -225,8 +230,7 @@ def test_malformed_and_schema_invalid_bodies(world: World, version: str) -> None
     for parts in ((lid,), (lid, uid), (lid, uid, "1")):
         for method in ("PUT", "PATCH"):
             envelope(p.call(method, *parts, content=b'{"id": ', headers=headers), 400, 2001)
-    envelope(p.call("PUT", "BAD-T", module="tariffs", content=b"[", headers=headers),
-             400, 2001)
+    envelope(p.call("PUT", "BAD-T", module="tariffs", content=b"[", headers=headers), 400, 2001)
 
     no_address = p.location(lid, T1)
     del no_address["address"]
@@ -258,7 +262,9 @@ def test_evse_removed_by_patch_is_stored_and_visible(world: World, version: str)
     assert ok(p.call("GET", lid, uid))["status"] == "REMOVED"
     got = ok(p.call("GET", lid))
     assert {e["uid"]: e["status"] for e in got["evses"]} == {
-        uid: "REMOVED", f"{lid}-e2": "AVAILABLE"}
+        uid: "REMOVED",
+        f"{lid}-e2": "AVAILABLE",
+    }
     assert got["last_updated"] == T1
     # Also with a PUT of the whole EVSE (221-L-1).
     ok(p.call("PUT", lid, f"{lid}-e2", body=p.evse(f"{lid}-e2", T2, status="REMOVED")))
@@ -301,12 +307,20 @@ def test_party_isolation_every_route(world: World) -> None:
         (world.old, world.a, V211, "ISO-1", "ISO-T"),
     ]
     for intruder, victim, version, lid, tid in intruders:
-        def call(method: str, *parts: str, body: Any = None, module: str = "locations",
-                 intruder: Pusher = intruder, victim: Pusher = victim,
-                 version: str = version) -> httpx.Response:
+
+        def call(
+            method: str,
+            *parts: str,
+            body: Any = None,
+            module: str = "locations",
+            intruder: Pusher = intruder,
+            victim: Pusher = victim,
+            version: str = version,
+        ) -> httpx.Response:
             url = f"/ocpi/{version}/emsp/{module}/{victim.cc}/{victim.pid}/" + "/".join(parts)
-            return world.emsp.ocpi(method, url, token=intruder.token,
-                                   **({"json": body} if body is not None else {}))
+            return world.emsp.ocpi(
+                method, url, token=intruder.token, **({"json": body} if body is not None else {})
+            )
 
         builder = victim if version == victim.version else world.by_version(version)
         uid = f"{lid}-e1"
@@ -346,17 +360,14 @@ def test_partner_cannot_read_or_shadow_another_partners_objects(world: World) ->
     nothing, and B's object with the same id does not touch A's."""
     a, b = world.a, world.b
     envelope(a.call("PUT", "SHARED-ID", body=a.location("SHARED-ID", T0)), 201, 1000)
-    envelope(a.call("PUT", "SHARED-T", module="tariffs", body=a.tariff("SHARED-T", T0)),
-             201, 1000)
+    envelope(a.call("PUT", "SHARED-T", module="tariffs", body=a.tariff("SHARED-T", T0)), 201, 1000)
     envelope(b.call("GET", "SHARED-ID"), 404, 2003)
     envelope(b.call("GET", "SHARED-ID", "SHARED-ID-e1"), 404, 2003)
     envelope(b.call("GET", "SHARED-T", module="tariffs"), 404, 2000)
-    envelope(b.call("PUT", "SHARED-ID", "SHARED-ID-e1", body=b.evse("SHARED-ID-e1", T1)),
-             404, 2003)
+    envelope(b.call("PUT", "SHARED-ID", "SHARED-ID-e1", body=b.evse("SHARED-ID-e1", T1)), 404, 2003)
     envelope(b.call("PATCH", "SHARED-ID", body={"name": "B", "last_updated": T1}), 404, 2003)
     envelope(b.call("DELETE", "SHARED-T", module="tariffs"), 404, 2000)
-    envelope(b.call("PUT", "SHARED-ID", body=b.location("SHARED-ID", T1, name="B's")),
-             201, 1000)
+    envelope(b.call("PUT", "SHARED-ID", body=b.location("SHARED-ID", T1, name="B's")), 201, 1000)
     assert ok(b.call("GET", "SHARED-ID"))["name"] == "B's"
     got = ok(a.call("GET", "SHARED-ID"))
     assert got["name"] == "Location SHARED-ID" and got["party_id"] == "CPO"
@@ -385,8 +396,11 @@ def test_concurrent_evse_puts_into_one_location_are_all_kept(world: World) -> No
 
     def put(uid: str) -> int:
         with httpx.Client(timeout=30) as client:
-            resp = client.put(world.emsp.url + p.url("CONC-1", uid), json=p.evse(uid, T1),
-                              headers={"Authorization": f"Token {p.token}"})
+            resp = client.put(
+                world.emsp.url + p.url("CONC-1", uid),
+                json=p.evse(uid, T1),
+                headers={"Authorization": f"Token {p.token}"},
+            )
             return resp.status_code
 
     with ThreadPoolExecutor(len(uids)) as pool:

@@ -1,6 +1,7 @@
-"""The pull's bulk writes on a real database (SQLite and PostgreSQL): a page may update an
-object that the partner's own push made newer while the pull was running; the older copy
-must not win (the pull writes by key with a ``last_updated`` guard)."""
+"""The pull's bulk writes (``roamkit.store.bulk``) on a real database (SQLite and
+PostgreSQL): a page may update an object that the partner's own push made newer while
+the pull was running; the older copy must not win (the pull writes by key with a
+``last_updated`` guard)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from roamkit.store.db import Database, JsonText
 from roamkit.store.tables import StoredObject
-from roamkit.sync.pull import _UPDATE_DOCUMENTS
+from roamkit.sync.pull import _INSERT, _UPDATE_DOCUMENTS
 from support import fresh_database
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -36,13 +37,19 @@ async def _run(url: str) -> list[tuple[dict[str, int], datetime]]:
     try:
         await db.migrate()
         async with db.session() as session:
-            row = {"module": "locations", "owner_id": 7, "country_code": "NL",
-                   "party_id": "CPO", "object_id": "L1", "created_at": T0}
-            await session.execute(insert(StoredObject.__table__), [{**row, **_values(1, T0)}])
+            row = {
+                "module": "locations",
+                "owner_id": 7,
+                "country_code": "NL",
+                "party_id": "CPO",
+                "object_id": "L1",
+                "created_at": T0,
+            }
+            await _INSERT.run(session, [{**row, **_values(1, T0)}])
         for version, seconds in ((2, 5), (3, 1), (4, 5)):  # newer, older, same: only 2 lands
             async with db.session() as session:
-                await session.execute(
-                    _UPDATE_DOCUMENTS, [_values(version, T0 + timedelta(seconds=seconds))]
+                await _UPDATE_DOCUMENTS.run(
+                    session, [_values(version, T0 + timedelta(seconds=seconds))]
                 )
         async with db.sessions() as session:
             stmt = select(StoredObject.data, StoredObject.last_updated).where(

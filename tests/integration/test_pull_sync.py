@@ -32,8 +32,18 @@ from support import ADMIN_TOKEN, Node, free_socket
 from .ocpi_data import V211, location, register, stamped, tariff
 
 OLD = "2024-01-01T00:00:00Z"
-SUMMARY_KEYS = {"partner", "module", "full", "received", "stored", "unchanged", "quarantined",
-                "removed", "pages", "duration_s"}
+SUMMARY_KEYS = {
+    "partner",
+    "module",
+    "full",
+    "received",
+    "stored",
+    "unchanged",
+    "quarantined",
+    "removed",
+    "pages",
+    "duration_s",
+}
 
 
 # --- helpers ---------------------------------------------------------------------------
@@ -71,8 +81,9 @@ def sync(node: Node, module: str = "locations", partner: str = "cpo", **params: 
     query = {k: str(v).lower() if isinstance(v, bool) else v for k, v in params.items()}
     summary = node.api_data("POST", f"/api/sync/{partner}/{module}", params=query)
     assert set(summary) >= SUMMARY_KEYS, summary
-    assert summary["received"] == summary["stored"] + summary["unchanged"] + summary[
-        "quarantined"], summary
+    assert (
+        summary["received"] == summary["stored"] + summary["unchanged"] + summary["quarantined"]
+    ), summary
     return summary
 
 
@@ -94,8 +105,10 @@ def stored(node: Node, module: str = "locations", partner: str = "cpo") -> dict[
     async def read(session: Any) -> dict[tuple, dict]:
         owner = await session.scalar(select(Partner.id).where(Partner.name == partner))
         rows = await session.scalars(
-            select(StoredObject).where(StoredObject.module == module,
-                                       StoredObject.owner_id == owner))
+            select(StoredObject).where(
+                StoredObject.module == module, StoredObject.owner_id == owner
+            )
+        )
         return {(r.country_code, r.party_id, r.object_id): r.data for r in rows}
 
     return _run(read, node)
@@ -143,8 +156,9 @@ class FakeCpo:
         if self.before_page is not None:
             self.before_page(self, index)
         if index in self.fail_pages:
-            return JSONResponse({"status_code": 3000, "status_message": "down",
-                                 "timestamp": OLD}, status_code=500)
+            return JSONResponse(
+                {"status_code": 3000, "status_message": "down", "timestamp": OLD}, status_code=500
+            )
         items = [o for o in self.objects.values() if self._matches(o, q)]
         offset, limit = int(q.get("offset", 0)), int(q.get("limit", self.default_limit))
         headers = {"X-Total-Count": str(len(items)), "X-Limit": str(limit)}
@@ -152,8 +166,7 @@ class FakeCpo:
         if offset + limit < len(items) and link is not None:
             headers["Link"] = link
         data = items[offset : offset + limit]
-        return JSONResponse({"data": data, "status_code": 1000, "timestamp": OLD},
-                            headers=headers)
+        return JSONResponse({"data": data, "status_code": 1000, "timestamp": OLD}, headers=headers)
 
     @staticmethod
     def _matches(obj: Any, q: dict[str, str]) -> bool:
@@ -195,14 +208,32 @@ def fake_cpo() -> Iterator[FakeCpo]:
     @api.get("/2.2.1")
     def details() -> dict[str, Any]:
         endpoints = [("credentials", "SENDER"), ("locations", "SENDER")]
-        return _envelope({"version": "2.2.1", "endpoints": [
-            {"identifier": m, "role": r, "url": f"{fake.base}/2.2.1/{m}"} for m, r in endpoints]})
+        return _envelope(
+            {
+                "version": "2.2.1",
+                "endpoints": [
+                    {"identifier": m, "role": r, "url": f"{fake.base}/2.2.1/{m}"}
+                    for m, r in endpoints
+                ],
+            }
+        )
 
     @api.post("/2.2.1/credentials")
     def credentials() -> dict[str, Any]:
-        return _envelope({"token": "fake-token-c", "url": fake.versions_url, "roles": [
-            {"role": "CPO", "party_id": "FAK", "country_code": "NL",
-             "business_details": {"name": "Fake CPO"}}]})
+        return _envelope(
+            {
+                "token": "fake-token-c",
+                "url": fake.versions_url,
+                "roles": [
+                    {
+                        "role": "CPO",
+                        "party_id": "FAK",
+                        "country_code": "NL",
+                        "business_details": {"name": "Fake CPO"},
+                    }
+                ],
+            }
+        )
 
     @api.get("/2.2.1/locations")
     def locations(request: Request) -> JSONResponse:
@@ -210,8 +241,7 @@ def fake_cpo() -> Iterator[FakeCpo]:
 
     @api.get("/2.2.1/broken")
     def broken() -> JSONResponse:
-        return JSONResponse({"detail": [{"msg": "date_from: invalid datetime"}]},
-                            status_code=422)
+        return JSONResponse({"detail": [{"msg": "date_from: invalid datetime"}]}, status_code=422)
 
     server = uvicorn.Server(uvicorn.Config(api, log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -227,8 +257,11 @@ def fake_cpo() -> Iterator[FakeCpo]:
 
 
 def register_fake(emsp: Node, fake: FakeCpo, name: str = "fake") -> None:
-    partner = emsp.api_data("POST", "/api/partners/register",
-                            json={"versions_url": fake.versions_url, "token": "a", "name": name})
+    partner = emsp.api_data(
+        "POST",
+        "/api/partners/register",
+        json={"versions_url": fake.versions_url, "token": "a", "name": name},
+    )
     assert partner["status"] == "registered", partner
 
 
@@ -337,8 +370,7 @@ def test_bad_objects_are_quarantined_and_the_rest_stored(start_node) -> None:
     assert any("not a JSON object" in r for r in reasons), reasons
     for e in entries:
         assert e["partner"] == "fake" and e["module"] == "locations"
-    assert any(isinstance(e["payload"], dict) and e["payload"].get("id") == "L1"
-               for e in entries)
+    assert any(isinstance(e["payload"], dict) and e["payload"].get("id") == "L1" for e in entries)
 
     # Pulling the same broken objects again does not pile up entries.
     assert again["quarantined"] == 3 and again["unchanged"] == 3
@@ -442,8 +474,7 @@ def test_failed_pull_keeps_what_it_stored_and_removes_nothing(start_node) -> Non
         del fake.objects["L6"]
         fake.requests.clear()
         fake.fail_pages = set(range(1, 10))  # page 2 fails, also by offset and retried
-        resp = emsp.api("POST", "/api/sync/fake/locations", params={"full": "true",
-                                                                     "page_size": 3})
+        resp = emsp.api("POST", "/api/sync/fake/locations", params={"full": "true", "page_size": 3})
         assert resp.status_code == 502, resp.text
         assert resp.json()["status_code"] == 3001
         assert "HTTP 500" in resp.json()["status_message"]
@@ -459,15 +490,19 @@ runner = CliRunner()
 
 
 def _env(node: Node) -> dict[str, str]:
-    return {"ROAMKIT_DATABASE_URL": node.settings.database_url,
-            "ROAMKIT_ALLOW_INSECURE_URLS": "true", "ROAMKIT_ADMIN_TOKEN": ADMIN_TOKEN}
+    return {
+        "ROAMKIT_DATABASE_URL": node.settings.database_url,
+        "ROAMKIT_ALLOW_INSECURE_URLS": "true",
+        "ROAMKIT_ADMIN_TOKEN": ADMIN_TOKEN,
+    }
 
 
 def test_cli_pull_and_quarantine(start_node) -> None:
     _, emsp = pair(start_node, lambda cpo: put_locations(cpo, [f"LOC-{i}" for i in range(5)]))
 
-    result = runner.invoke(cli_app, ["sync", "pull", "cpo", "locations", "--json",
-                                     "--page-size", "2"], env=_env(emsp))
+    result = runner.invoke(
+        cli_app, ["sync", "pull", "cpo", "locations", "--json", "--page-size", "2"], env=_env(emsp)
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)  # exactly one JSON object on stdout
     assert set(summary) >= SUMMARY_KEYS
@@ -480,8 +515,9 @@ def test_cli_pull_and_quarantine(start_node) -> None:
     assert text.exit_code == 0, text.output
     assert "received 0" in text.stdout and "incremental" in text.stdout
 
-    full = runner.invoke(cli_app, ["sync", "pull", "cpo", "locations", "--full", "--json"],
-                         env=_env(emsp))
+    full = runner.invoke(
+        cli_app, ["sync", "pull", "cpo", "locations", "--full", "--json"], env=_env(emsp)
+    )
     assert json.loads(full.stdout)["unchanged"] == 5
 
     empty = runner.invoke(cli_app, ["sync", "quarantine", "--json"], env=_env(emsp))
@@ -492,13 +528,15 @@ def test_cli_pull_and_quarantine(start_node) -> None:
         fake.add("BAD", OLD)
         fake.objects["BAD"]["evses"][0]["status"] = "EXPLODED"
         register_fake(emsp, fake)
-        result = runner.invoke(cli_app, ["sync", "pull", "fake", "locations", "--json"],
-                               env=_env(emsp))
+        result = runner.invoke(
+            cli_app, ["sync", "pull", "fake", "locations", "--json"], env=_env(emsp)
+        )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["quarantined"] == 1
 
-    listed = runner.invoke(cli_app, ["sync", "quarantine", "--partner", "fake", "--json"],
-                           env=_env(emsp))
+    listed = runner.invoke(
+        cli_app, ["sync", "quarantine", "--partner", "fake", "--json"], env=_env(emsp)
+    )
     assert listed.exit_code == 0, listed.output
     entries = json.loads(listed.stdout)
     assert len(entries) == 1
@@ -521,8 +559,9 @@ def test_cli_errors(start_node) -> None:
         fake.add("L", OLD)
         register_fake(emsp, fake)
         fake.fail_pages = {0, 1, 2}
-        result = runner.invoke(cli_app, ["sync", "pull", "fake", "locations", "--json"],
-                               env=_env(emsp))
+        result = runner.invoke(
+            cli_app, ["sync", "pull", "fake", "locations", "--json"], env=_env(emsp)
+        )
     assert result.exit_code == 1
     failed = json.loads(result.stdout)
     assert failed["complete"] is False and "HTTP 500" in failed["error"]

@@ -46,9 +46,11 @@ def test_register_rotate_unregister(start_node, cpo_versions: list[str], expecte
     # TOKEN_A opens versions and credentials only.
     assert cpo.ocpi("GET", "/ocpi/versions", token=b64(token_a)).status_code == 200
 
-    partner = emsp.api_data("POST", "/api/partners/register",
-                            json={"versions_url": invite["versions_url"], "token": token_a,
-                                  "name": "cpo"})
+    partner = emsp.api_data(
+        "POST",
+        "/api/partners/register",
+        json={"versions_url": invite["versions_url"], "token": token_a, "name": "cpo"},
+    )
     assert partner["status"] == "registered"
     assert partner["version"] == expected
     assert partner["roles"][0]["party_id"] == "CPO"
@@ -93,9 +95,11 @@ def test_register_rotate_unregister(start_node, cpo_versions: list[str], expecte
 
     # A new invitation registers again (CHECKLIST A-221-7).
     invite2 = cpo.api_data("POST", "/api/partners/invite", json={"name": "msp"})
-    again = emsp.api_data("POST", "/api/partners/register",
-                          json={"versions_url": invite2["versions_url"],
-                                "token": invite2["token"], "name": "cpo"})
+    again = emsp.api_data(
+        "POST",
+        "/api/partners/register",
+        json={"versions_url": invite2["versions_url"], "token": invite2["token"], "name": "cpo"},
+    )
     assert again["status"] == "registered"
     _works(cpo, token_out(emsp, "cpo") or "", expected)
 
@@ -105,9 +109,11 @@ def test_cpo_registers_with_emsp_and_unregisters(start_node) -> None:
     emsp = start_node("emsp", roles=["EMSP"], party_id="MSP")
     cpo = start_node("cpo", roles=["CPO"], party_id="CPO")
     invite = emsp.api_data("POST", "/api/partners/invite", json={"name": "cpo"})
-    partner = cpo.api_data("POST", "/api/partners/register",
-                           json={"versions_url": invite["versions_url"],
-                                 "token": invite["token"], "name": "msp"})
+    partner = cpo.api_data(
+        "POST",
+        "/api/partners/register",
+        json={"versions_url": invite["versions_url"], "token": invite["token"], "name": "msp"},
+    )
     assert partner["version"] == "2.2.1"
     assert _status(emsp, "cpo")["roles"][0]["role"] == "CPO"
     token_b = token_out(emsp, "cpo")
@@ -121,7 +127,9 @@ def test_dual_role_node_lists_both_roles(start_node) -> None:
     both = start_node("both", roles=["CPO", "EMSP"], party_id="BTH")
     emsp = start_node("emsp", roles=["EMSP"], party_id="MSP")
     invite = both.api_data("POST", "/api/partners/invite", json={"name": "msp"})
-    partner = emsp.api_data("POST", "/api/partners/register",
-                            json={"versions_url": invite["versions_url"],
-                                  "token": invite["token"], "name": "both"})
+    partner = emsp.api_data(
+        "POST",
+        "/api/partners/register",
+        json={"versions_url": invite["versions_url"], "token": invite["token"], "name": "both"},
+    )
     assert sorted(r["role"] for r in partner["roles"]) == ["CPO", "EMSP"]

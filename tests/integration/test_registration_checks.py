@@ -37,8 +37,14 @@ def fake_partner(versions: list[str], modules: list[tuple[str, str]]) -> Iterato
 
     @app.get("/{version}")
     def get_details(version: str) -> dict[str, Any]:
-        return env({"version": version, "endpoints": [
-            {"identifier": m, "role": r, "url": f"{base}/{version}/{m}"} for m, r in modules]})
+        return env(
+            {
+                "version": version,
+                "endpoints": [
+                    {"identifier": m, "role": r, "url": f"{base}/{version}/{m}"} for m, r in modules
+                ],
+            }
+        )
 
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -54,9 +60,18 @@ def fake_partner(versions: list[str], modules: list[tuple[str, str]]) -> Iterato
 
 
 def _post_credentials(node, token_a: str, url: str, version: str = "2.2.1") -> dict:
-    body = {"token": "their-token-b", "url": url,
-            "roles": [{"role": "EMSP", "party_id": "FAK", "country_code": "NL",
-                       "business_details": {"name": "Fake"}}]}
+    body = {
+        "token": "their-token-b",
+        "url": url,
+        "roles": [
+            {
+                "role": "EMSP",
+                "party_id": "FAK",
+                "country_code": "NL",
+                "business_details": {"name": "Fake"},
+            }
+        ],
+    }
     resp = node.ocpi("POST", f"/ocpi/{version}/credentials", token=b64(token_a), json=body)
     assert resp.status_code == 200, resp.text
     return resp.json()
@@ -113,12 +128,14 @@ def test_check_endpoints_requires_a_mutual_module(monkeypatch: pytest.MonkeyPatc
     ours = [_spec("credentials", SENDER), _spec("locations", SENDER)]
     monkeypatch.setattr(discovery, "mounted", lambda s, v: ours)
     creds = {"identifier": "credentials", "role": "SENDER", "url": "u"}
-    check_endpoints(settings, "2.2.1", [creds, {"identifier": "locations", "role": "RECEIVER",
-                                                "url": "u"}])
+    check_endpoints(
+        settings, "2.2.1", [creds, {"identifier": "locations", "role": "RECEIVER", "url": "u"}]
+    )
     with pytest.raises(DiscoveryError) as err:
         # Their locations SENDER does not pair with our SENDER.
-        check_endpoints(settings, "2.2.1", [creds, {"identifier": "locations", "role": "SENDER",
-                                                    "url": "u"}])
+        check_endpoints(
+            settings, "2.2.1", [creds, {"identifier": "locations", "role": "SENDER", "url": "u"}]
+        )
     assert err.value.status_code == 3003
     with pytest.raises(DiscoveryError):
         check_endpoints(settings, "2.2.1", [creds])

@@ -22,8 +22,13 @@ ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}", **JSON}
 CASES: list[tuple[str, str, str, dict[str, str], bytes]] = [
     ("ok", "FP-1", "FP-1-e1", ADMIN, b'{"status": "CHARGING"}'),
     ("ok again", "FP-1", "FP-1-e1", ADMIN, b'{"status": "BLOCKED"}'),
-    ("token scheme", "FP-1", "FP-1-e1", {"Authorization": f"Token {ADMIN_TOKEN}", **JSON},
-     b'{"status": "AVAILABLE"}'),
+    (
+        "token scheme",
+        "FP-1",
+        "FP-1-e1",
+        {"Authorization": f"Token {ADMIN_TOKEN}", **JSON},
+        b'{"status": "AVAILABLE"}',
+    ),
     ("unknown location", "NOPE", "NOPE-e1", ADMIN, b'{"status": "CHARGING"}'),
     ("unknown EVSE", "FP-1", "NOPE", ADMIN, b'{"status": "CHARGING"}'),
     ("invalid status", "FP-1", "FP-1-e1", ADMIN, b'{"status": "ASLEEP"}'),
@@ -31,8 +36,13 @@ CASES: list[tuple[str, str, str, dict[str, str], bytes]] = [
     ("not an object", "FP-1", "FP-1-e1", ADMIN, b'["CHARGING"]'),
     ("not JSON", "FP-1", "FP-1-e1", ADMIN, b"status=CHARGING"),
     ("no token", "FP-1", "FP-1-e1", JSON, b'{"status": "CHARGING"}'),
-    ("wrong token", "FP-1", "FP-1-e1", {"Authorization": "Bearer nope", **JSON},
-     b'{"status": "CHARGING"}'),
+    (
+        "wrong token",
+        "FP-1",
+        "FP-1-e1",
+        {"Authorization": "Bearer nope", **JSON},
+        b'{"status": "CHARGING"}',
+    ),
 ]
 
 
@@ -43,12 +53,19 @@ def _route_only(app: FastAPI) -> None:
 
 
 def _answer(node: Node, lid: str, uid: str, headers: dict[str, str], body: bytes) -> Any:
-    resp = node.http.post(node.url + PATH.format(lid=lid, uid=uid), content=body,
-                          headers={**headers, "X-Request-ID": "rid-1"})
+    resp = node.http.post(
+        node.url + PATH.format(lid=lid, uid=uid),
+        content=body,
+        headers={**headers, "X-Request-ID": "rid-1"},
+    )
     envelope = resp.json()
     envelope.pop("timestamp", None)
-    return resp.status_code, envelope, resp.headers.get("x-request-id"), \
-        resp.headers.get("content-type")
+    return (
+        resp.status_code,
+        envelope,
+        resp.headers.get("x-request-id"),
+        resp.headers.get("content-type"),
+    )
 
 
 @pytest.fixture
@@ -60,8 +77,9 @@ def nodes(start_node: Any) -> tuple[Node, Node]:
     return fast, route
 
 
-def test_fast_path_answers_as_the_route(nodes: tuple[Node, Node],
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fast_path_answers_as_the_route(
+    nodes: tuple[Node, Node], monkeypatch: pytest.MonkeyPatch
+) -> None:
     fast, route = nodes
     answered: list[int] = []
     encode = status_fastpath.encode_response
@@ -76,17 +94,22 @@ def test_fast_path_answers_as_the_route(nodes: tuple[Node, Node],
         got = _answer(fast, lid, uid, headers, body)
         assert got == expected, name
     assert len(answered) == 3, "the three valid changes were answered by the fast path"
-    stored = [n.api_data("GET", "/api/locations/FP-1")["evses"][0]["status"]
-              for n in (fast, route)]
+    stored = [n.api_data("GET", "/api/locations/FP-1")["evses"][0]["status"] for n in (fast, route)]
     assert stored == ["AVAILABLE", "AVAILABLE"]
 
 
 def test_other_requests_go_to_the_app(nodes: tuple[Node, Node]) -> None:
     fast, _ = nodes
     # Another method, a longer path: the app's own answers (405 and 404 envelopes).
-    resp = fast.http.put(fast.url + "/api/locations/FP-1/evses/FP-1-e1/status",
-                         json={"status": "CHARGING"}, headers=ADMIN)
+    resp = fast.http.put(
+        fast.url + "/api/locations/FP-1/evses/FP-1-e1/status",
+        json={"status": "CHARGING"},
+        headers=ADMIN,
+    )
     assert resp.status_code == 405 and resp.json()["status_code"] == 2000
-    resp = fast.http.post(fast.url + "/api/locations/FP-1/evses/FP-1-e1/x/status",
-                          json={"status": "CHARGING"}, headers=ADMIN)
+    resp = fast.http.post(
+        fast.url + "/api/locations/FP-1/evses/FP-1-e1/x/status",
+        json={"status": "CHARGING"},
+        headers=ADMIN,
+    )
     assert resp.status_code == 404

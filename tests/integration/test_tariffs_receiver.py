@@ -32,11 +32,9 @@ def test_put_get_delete(world: World, version: str) -> None:
     p = world.by_version(version)
     tid = f"TAR-{version}"
     envelope(p.call("PUT", tid, module="tariffs", body=p.tariff(tid, T0)), 201, 1000)
-    envelope(p.call("PUT", tid, module="tariffs", body=p.tariff(tid, T2, price=0.30)),
-             200, 1000)
+    envelope(p.call("PUT", tid, module="tariffs", body=p.tariff(tid, T2, price=0.30)), 200, 1000)
     # An older PUT does not overwrite the newer tariff.
-    envelope(p.call("PUT", tid, module="tariffs", body=p.tariff(tid, T1, price=0.10)),
-             200, 1000)
+    envelope(p.call("PUT", tid, module="tariffs", body=p.tariff(tid, T1, price=0.10)), 200, 1000)
     got = ok(p.call("GET", tid, module="tariffs"))
     assert got["id"] == tid and _price(got) == 0.30 and got["last_updated"] == T2
     if version == V221:
@@ -54,8 +52,11 @@ def test_put_get_delete(world: World, version: str) -> None:
 def test_patch_is_not_a_2_2_1_method(world: World) -> None:
     p = world.a
     envelope(p.call("PUT", "NOPATCH", module="tariffs", body=p.tariff("NOPATCH", T0)), 201, 1000)
-    body = envelope(p.call("PATCH", "NOPATCH", module="tariffs",
-                           body={"currency": "USD", "last_updated": T1}), 405, 2000)
+    body = envelope(
+        p.call("PATCH", "NOPATCH", module="tariffs", body={"currency": "USD", "last_updated": T1}),
+        405,
+        2000,
+    )
     assert body["status_message"]
     assert ok(p.call("GET", "NOPATCH", module="tariffs"))["currency"] == "EUR"
     envelope(p.call("POST", "NOPATCH", module="tariffs", body={}), 405, 2000)
@@ -77,19 +78,37 @@ def test_patch_on_2_1_1(world: World) -> None:
     # Older PATCH: ignored. PATCH without last_updated: accepted (211-W-2).
     ok(p.call("PATCH", tid, module="tariffs", body={"currency": "GBP", "last_updated": T1}))
     assert ok(p.call("GET", tid, module="tariffs"))["currency"] == "USD"
-    ok(p.call("PATCH", tid, module="tariffs",
-              body={"tariff_alt_url": "https://example.com/tariff"}))
+    ok(
+        p.call(
+            "PATCH", tid, module="tariffs", body={"tariff_alt_url": "https://example.com/tariff"}
+        )
+    )
     got = ok(p.call("GET", tid, module="tariffs"))
     assert got["tariff_alt_url"] == "https://example.com/tariff" and got["last_updated"] > T2
 
     # Unknown tariff, invalid bodies.
-    envelope(p.call("PATCH", "NEVER-SEEN", module="tariffs",
-                    body={"currency": "USD", "last_updated": T3}), 404, 2000)
-    envelope(p.call("PATCH", tid, module="tariffs", body={"elements": [], "last_updated": T3}),
-             200, 2001)
+    envelope(
+        p.call(
+            "PATCH", "NEVER-SEEN", module="tariffs", body={"currency": "USD", "last_updated": T3}
+        ),
+        404,
+        2000,
+    )
+    envelope(
+        p.call("PATCH", tid, module="tariffs", body={"elements": [], "last_updated": T3}), 200, 2001
+    )
     envelope(p.call("PATCH", tid, module="tariffs", body=["x"]), 200, 2001)
-    envelope(p.call("PATCH", tid, module="tariffs", content=b"{",
-                    headers={"Content-Type": "application/json"}), 400, 2001)
+    envelope(
+        p.call(
+            "PATCH",
+            tid,
+            module="tariffs",
+            content=b"{",
+            headers={"Content-Type": "application/json"},
+        ),
+        400,
+        2001,
+    )
     assert ok(p.call("GET", tid, module="tariffs"))["elements"] == elements
 
     ok(p.call("DELETE", tid, module="tariffs"))

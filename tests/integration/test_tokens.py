@@ -26,8 +26,11 @@ def sender_url(pair: Pair) -> str:
 
 def post_authorize(pair: Pair, uid: str, body: Any = None, **params: str) -> Any:
     return pair.emsp.ocpi(
-        "POST", f"{sender_url(pair)}/{uid}/authorize", token=pair.cpo_on_emsp,
-        json=body, params=params,
+        "POST",
+        f"{sender_url(pair)}/{uid}/authorize",
+        token=pair.cpo_on_emsp,
+        json=body,
+        params=params,
     )
 
 
@@ -39,16 +42,21 @@ def test_sender_list_and_authorize(tmp_path: Path, version: str) -> None:
     with token_pair(tmp_path, version) as pair:
         for i in range(5):
             add_token(pair.emsp, f"LIST{i}", whitelist="ALWAYS")
-        add_token(pair.emsp, "RULED", whitelist="NEVER",
-                  allowed_locations=[{"location_id": "LOC1", "evse_uids": ["E1", "E2"]},
-                                     {"location_id": "LOC2"}])
+        add_token(
+            pair.emsp,
+            "RULED",
+            whitelist="NEVER",
+            allowed_locations=[
+                {"location_id": "LOC1", "evse_uids": ["E1", "E2"]},
+                {"location_id": "LOC2"},
+            ],
+        )
         add_token(pair.emsp, "OLD", expires_at="2020-01-01T00:00:00Z")
         add_token(pair.emsp, "POOR", no_credit=True)
         add_token(pair.emsp, "APP1", type="APP_USER", whitelist="NEVER")
 
         # GET list with the pagination contract; our rules never on the wire.
-        resp = pair.emsp.ocpi("GET", sender_url(pair), token=pair.cpo_on_emsp,
-                              params={"limit": 3})
+        resp = pair.emsp.ocpi("GET", sender_url(pair), token=pair.cpo_on_emsp, params={"limit": 3})
         page = ok(resp)
         assert len(page) == 3 and resp.headers["X-Total-Count"] == "9"
         assert resp.headers["X-Limit"] == "3" and "offset=3" in resp.headers["Link"]
@@ -71,14 +79,20 @@ def test_sender_list_and_authorize(tmp_path: Path, version: str) -> None:
             assert "token" not in info and "authorization_reference" not in info
 
         # Location rules: outside → NOT_ALLOWED; inside → only the allowed EVSEs.
-        assert ok(post_authorize(pair, "RULED", {"location_id": "LOC9"}))["allowed"] \
-            == "NOT_ALLOWED"
-        inside = ok(post_authorize(pair, "RULED",
-                                   {"location_id": "LOC1", "evse_uids": ["E2", "E3"]}))
+        assert (
+            ok(post_authorize(pair, "RULED", {"location_id": "LOC9"}))["allowed"] == "NOT_ALLOWED"
+        )
+        inside = ok(
+            post_authorize(pair, "RULED", {"location_id": "LOC1", "evse_uids": ["E2", "E3"]})
+        )
         assert inside["allowed"] == "ALLOWED"
         assert inside["location"] == {"location_id": "LOC1", "evse_uids": ["E2"]}
-        assert ok(post_authorize(pair, "RULED", {"location_id": "LOC1", "evse_uids": ["E3"]})
-                  )["allowed"] == "NOT_ALLOWED"
+        assert (
+            ok(post_authorize(pair, "RULED", {"location_id": "LOC1", "evse_uids": ["E3"]}))[
+                "allowed"
+            ]
+            == "NOT_ALLOWED"
+        )
         anywhere = ok(post_authorize(pair, "RULED", {"location_id": "LOC2", "evse_uids": ["X"]}))
         assert anywhere["location"] == {"location_id": "LOC2", "evse_uids": ["X"]}
         # Rules need a location: 2002 (2.2.1 SHALL, 2.1.1 SHOULD).
@@ -96,8 +110,11 @@ def test_sender_list_and_authorize(tmp_path: Path, version: str) -> None:
         assert unknown_app.status_code == 404
 
         # Unknown token: 2.2.1 HTTP 404 + 2004 without data; 2.1.1 404 + 2000 (A-211-4).
-        body = envelope(post_authorize(pair, "NOPE", {"location_id": "LOC1"}), 404,
-                        2004 if version == "2.2.1" else 2000)
+        body = envelope(
+            post_authorize(pair, "NOPE", {"location_id": "LOC1"}),
+            404,
+            2004 if version == "2.2.1" else 2000,
+        )
         assert "data" not in body
 
 
@@ -117,8 +134,9 @@ def test_whitelist_types_with_emsp_up_slow_and_down(tmp_path: Path, version: str
         pair = stack.enter_context(token_pair(tmp_path, version, cpo_settings=cpo_settings))
         for wl in WHITELISTS:
             add_token(pair.emsp, f"WL-{wl}", whitelist=wl)
-        add_token(pair.emsp, "NEVER-RULED", whitelist="NEVER",
-                  allowed_locations=[{"location_id": "LOC1"}])
+        add_token(
+            pair.emsp, "NEVER-RULED", whitelist="NEVER", allowed_locations=[{"location_id": "LOC1"}]
+        )
         for wl in WHITELISTS:
             copy = wait_copy(pair, f"WL-{wl}", lambda t: True)
             assert copy["whitelist"] == wl and copy["valid"] is True
@@ -132,8 +150,7 @@ def test_whitelist_types_with_emsp_up_slow_and_down(tmp_path: Path, version: str
         expect(pair, "WL-ALLOWED", "ALLOWED", "local")
         assert pair.slowness.calls() == calls, "ALWAYS/ALLOWED must not ask the eMSP"
         offline = expect(pair, "WL-ALLOWED_OFFLINE", "ALLOWED", "realtime")
-        never = expect(pair, "WL-NEVER", "ALLOWED", "realtime", location_id="LOC1",
-                       evse_uid="E1")
+        never = expect(pair, "WL-NEVER", "ALLOWED", "realtime", location_id="LOC1", evse_uid="E1")
         assert pair.slowness.calls() == calls + 2
         if version == "2.2.1":
             assert offline["authorization_reference"] and never["authorization_reference"]
@@ -166,8 +183,9 @@ def test_whitelist_types_with_emsp_up_slow_and_down(tmp_path: Path, version: str
 @pytest.mark.parametrize("version", VERSIONS)
 def test_block_unblock_revoke_reach_the_cpo(tmp_path: Path, version: str) -> None:
     with token_pair(tmp_path, version) as pair:
-        created = add_token(pair.emsp, "CARD1", whitelist="ALWAYS",
-                            allowed_locations=[{"location_id": "LOC1"}])
+        created = add_token(
+            pair.emsp, "CARD1", whitelist="ALWAYS", allowed_locations=[{"location_id": "LOC1"}]
+        )
         assert created["state"] == "active"
         assert created["rules"]["allowed_locations"] == [{"location_id": "LOC1"}]
         wait_copy(pair, "CARD1", lambda t: t["valid"])
@@ -218,8 +236,10 @@ def test_cache_is_voided_by_a_change_from_the_emsp(tmp_path: Path, version: str)
         # 221-K-6: valid=false does not stop the real-time call; unblocked at the eMSP
         # (and the push not yet counted on), the eMSP's answer wins.
         pair.emsp.api_data("POST", "/api/tokens/CACHED/unblock")
-        poll(lambda: authorize(pair.cpo, "CACHED")["allowed"] == "ALLOWED",
-             what="ALLOWED after unblock")
+        poll(
+            lambda: authorize(pair.cpo, "CACHED")["allowed"] == "ALLOWED",
+            what="ALLOWED after unblock",
+        )
 
 
 def test_revocation_racing_authorizations(tmp_path: Path) -> None:
@@ -249,9 +269,14 @@ def test_revocation_racing_authorizations(tmp_path: Path) -> None:
         time.sleep(0.3)
         pair.emsp.api_data("POST", "/api/tokens/RACE-A/block")
         pair.emsp.api_data("POST", "/api/tokens/RACE-O/block")
-        poll(lambda: not (cpo_copy(pair, "RACE-A") or {"valid": True})["valid"]
-             and not (cpo_copy(pair, "RACE-O") or {"valid": True})["valid"],
-             interval=0.01, what="both blocked copies at the CPO")
+        poll(
+            lambda: (
+                not (cpo_copy(pair, "RACE-A") or {"valid": True})["valid"]
+                and not (cpo_copy(pair, "RACE-O") or {"valid": True})["valid"]
+            ),
+            interval=0.01,
+            what="both blocked copies at the CPO",
+        )
         landed = time.monotonic()
         time.sleep(0.5)
         stop.set()
@@ -275,8 +300,7 @@ def test_a_token_of_one_emsp_cannot_be_changed_by_another(tmp_path: Path) -> Non
         from .helpers import b64, token_out
         from .ocpi_data import register
 
-        b_node = stack.enter_context(run_node(tmp_path, "emspbbb", roles=["EMSP"],
-                                              party_id="BBB"))
+        b_node = stack.enter_context(run_node(tmp_path, "emspbbb", roles=["EMSP"], party_id="BBB"))
         register(a.cpo, b_node, emsp_name="bbb")
         b_token = b64(token_out(b_node, "cpo") or "")
         base = a.cpo.url + "/ocpi/2.2.1/cpo/tokens"
@@ -285,28 +309,57 @@ def test_a_token_of_one_emsp_cannot_be_changed_by_another(tmp_path: Path) -> Non
         wait_copy(a, "SHARED", lambda t: True)
 
         def token(party: str, valid: bool = True) -> dict[str, Any]:
-            return {"country_code": "NL", "party_id": party, "uid": "SHARED", "type": "RFID",
-                    "contract_id": f"NL-{party}-1", "issuer": party, "valid": valid,
-                    "whitelist": "ALWAYS", "last_updated": "2030-01-01T00:00:00Z"}
+            return {
+                "country_code": "NL",
+                "party_id": party,
+                "uid": "SHARED",
+                "type": "RFID",
+                "contract_id": f"NL-{party}-1",
+                "issuer": party,
+                "valid": valid,
+                "whitelist": "ALWAYS",
+                "last_updated": "2030-01-01T00:00:00Z",
+            }
 
         # B may not read, replace or patch A's token under A's party.
         assert a.cpo.ocpi("GET", f"{base}/NL/AAA/SHARED", token=b_token).status_code == 404
-        resp = a.cpo.ocpi("PUT", f"{base}/NL/AAA/SHARED", token=b_token,
-                          json=token("AAA", valid=False))
+        resp = a.cpo.ocpi(
+            "PUT", f"{base}/NL/AAA/SHARED", token=b_token, json=token("AAA", valid=False)
+        )
         assert resp.status_code == 404
-        resp = a.cpo.ocpi("PATCH", f"{base}/NL/AAA/SHARED", token=b_token,
-                          json={"valid": False, "last_updated": "2030-01-01T00:00:00Z"})
+        resp = a.cpo.ocpi(
+            "PATCH",
+            f"{base}/NL/AAA/SHARED",
+            token=b_token,
+            json={"valid": False, "last_updated": "2030-01-01T00:00:00Z"},
+        )
         assert resp.status_code == 404
         # Nor by naming its own party in the URL with A's party in the body.
-        envelope(a.cpo.ocpi("PUT", f"{base}/NL/BBB/SHARED", token=b_token,
-                            json=token("AAA", valid=False)), 200, 2001)
+        envelope(
+            a.cpo.ocpi(
+                "PUT", f"{base}/NL/BBB/SHARED", token=b_token, json=token("AAA", valid=False)
+            ),
+            200,
+            2001,
+        )
         # Its own token with the same uid is a different token.
-        assert a.cpo.ocpi("PUT", f"{base}/NL/BBB/SHARED", token=b_token,
-                          json=token("BBB", valid=False)).status_code == 201
+        assert (
+            a.cpo.ocpi(
+                "PUT", f"{base}/NL/BBB/SHARED", token=b_token, json=token("BBB", valid=False)
+            ).status_code
+            == 201
+        )
         # PATCH of an unknown token of B's.
-        envelope(a.cpo.ocpi("PATCH", f"{base}/NL/BBB/OTHER", token=b_token,
-                            json={"valid": False, "last_updated": "2030-01-01T00:00:00Z"}),
-                 404, 2004)
+        envelope(
+            a.cpo.ocpi(
+                "PATCH",
+                f"{base}/NL/BBB/OTHER",
+                token=b_token,
+                json={"valid": False, "last_updated": "2030-01-01T00:00:00Z"},
+            ),
+            404,
+            2004,
+        )
 
         copy = cpo_copy(a, "SHARED")
         assert copy is not None and copy["valid"] is True and copy["party_id"] == "AAA"
@@ -319,18 +372,30 @@ def test_receiver_rules(tmp_path: Path) -> None:
     changes nothing, and identity fields do not move."""
     with token_pair(tmp_path) as pair:
         base = pair.cpo.url + "/ocpi/2.2.1/cpo/tokens/NL/MSP"
-        tok = {"country_code": "NL", "party_id": "MSP", "uid": "T1", "type": "APP_USER",
-               "contract_id": "NL-MSP-T1", "issuer": "x", "valid": True,
-               "whitelist": "NEVER", "last_updated": "2030-01-01T00:00:10Z"}
+        tok = {
+            "country_code": "NL",
+            "party_id": "MSP",
+            "uid": "T1",
+            "type": "APP_USER",
+            "contract_id": "NL-MSP-T1",
+            "issuer": "x",
+            "valid": True,
+            "whitelist": "NEVER",
+            "last_updated": "2030-01-01T00:00:10Z",
+        }
         t = pair.emsp_on_cpo
-        assert pair.cpo.ocpi("PUT", f"{base}/T1?type=APP_USER", token=t, json=tok
-                             ).status_code == 201
+        assert (
+            pair.cpo.ocpi("PUT", f"{base}/T1?type=APP_USER", token=t, json=tok).status_code == 201
+        )
         envelope(pair.cpo.ocpi("PUT", f"{base}/T1?type=RFID", token=t, json=tok), 200, 2001)
         envelope(pair.cpo.ocpi("PUT", f"{base}/T2?type=APP_USER", token=t, json=tok), 200, 2001)
         assert pair.cpo.ocpi("GET", f"{base}/T1", token=t).status_code == 404  # RFID default
         assert ok(pair.cpo.ocpi("GET", f"{base}/t1?type=APP_USER", token=t))["uid"] == "T1"
-        envelope(pair.cpo.ocpi("PATCH", f"{base}/T1?type=APP_USER", token=t,
-                               json={"valid": False}), 200, 2001)
+        envelope(
+            pair.cpo.ocpi("PATCH", f"{base}/T1?type=APP_USER", token=t, json={"valid": False}),
+            200,
+            2001,
+        )
         stale = {"valid": False, "last_updated": "2030-01-01T00:00:05Z"}
         ok(pair.cpo.ocpi("PATCH", f"{base}/T1?type=APP_USER", token=t, json=stale))
         assert ok(pair.cpo.ocpi("GET", f"{base}/T1?type=APP_USER", token=t))["valid"] is True
@@ -338,9 +403,16 @@ def test_receiver_rules(tmp_path: Path) -> None:
         ok(pair.cpo.ocpi("PATCH", f"{base}/T1?type=APP_USER", token=t, json=fresh))
         stored = ok(pair.cpo.ocpi("GET", f"{base}/T1?type=APP_USER", token=t))
         assert stored["valid"] is False and stored["last_updated"] == "2030-01-01T00:00:20Z"
-        envelope(pair.cpo.ocpi("PATCH", f"{base}/T1?type=APP_USER", token=t,
-                               json={"party_id": "XXX", "last_updated": "2030-01-01T00:00:30Z"}),
-                 200, 2001)
+        envelope(
+            pair.cpo.ocpi(
+                "PATCH",
+                f"{base}/T1?type=APP_USER",
+                token=t,
+                json={"party_id": "XXX", "last_updated": "2030-01-01T00:00:30Z"},
+            ),
+            200,
+            2001,
+        )
 
 
 # --- unknown tokens at the CPO --------------------------------------------------------------

@@ -32,8 +32,9 @@ def _party_routes(app: FastAPI) -> None:
     router = APIRouter()
 
     @router.get("/ocpi/2.2.1/test/{country_code}/{party_id}/{object_id}")
-    async def owned(country_code: str, party_id: str, object_id: str,
-                    caller: PartyCaller) -> OcpiResponse:
+    async def owned(
+        country_code: str, party_id: str, object_id: str, caller: PartyCaller
+    ) -> OcpiResponse:
         return ocpi_response({"owner": caller.partner.name, "id": object_id})
 
     @router.get("/ocpi/2.2.1/boom")
@@ -51,22 +52,32 @@ def registered(start_node) -> tuple[Node, Node, Node]:
     abc = start_node("abc", roles=["EMSP"], party_id="ABC", country_code="FR")
     for node, name in ((msp, "msp"), (abc, "abc")):
         invite = cpo.api_data("POST", "/api/partners/invite", json={"name": name})
-        node.api_data("POST", "/api/partners/register",
-                      json={"versions_url": invite["versions_url"], "token": invite["token"],
-                            "name": "cpo"})
+        node.api_data(
+            "POST",
+            "/api/partners/register",
+            json={"versions_url": invite["versions_url"], "token": invite["token"], "name": "cpo"},
+        )
     return cpo, msp, abc
 
 
 def test_missing_and_garbage_authorization(start_node) -> None:
     node = start_node("n")
-    for headers in ({}, {"Authorization": "garbage"}, {"Authorization": "Token"},
-                    {"Authorization": "Bearer abc"}, {"Authorization": "Token %%% ==="},
-                    {"Authorization": "Token not-a-known-token"}):
+    for headers in (
+        {},
+        {"Authorization": "garbage"},
+        {"Authorization": "Token"},
+        {"Authorization": "Bearer abc"},
+        {"Authorization": "Token %%% ==="},
+        {"Authorization": "Token not-a-known-token"},
+    ):
         resp = node.http.get(node.url + "/ocpi/versions", headers=headers)
         _envelope(resp, 401, 2000)
         _envelope(node.http.get(node.url + "/ocpi/2.2.1", headers=headers), 401, 2000)
-        _envelope(node.http.post(node.url + "/ocpi/2.2.1/credentials", headers=headers,
-                                 content=b"{}"), 401, 2000)
+        _envelope(
+            node.http.post(node.url + "/ocpi/2.2.1/credentials", headers=headers, content=b"{}"),
+            401,
+            2000,
+        )
 
 
 def test_unknown_route_wrong_method_bad_json(registered) -> None:
@@ -77,8 +88,13 @@ def test_unknown_route_wrong_method_bad_json(registered) -> None:
     _envelope(cpo.ocpi("GET", "/ocpi/2.2.1/nomodule", token=token), 404, 2000)
     _envelope(cpo.ocpi("PATCH", "/ocpi/2.2.1/credentials", token=token), 405, 2000)
     _envelope(cpo.ocpi("POST", "/ocpi/versions", token=token), 405, 2000)
-    resp = cpo.ocpi("PUT", "/ocpi/2.2.1/credentials", token=token, content=b"{not json",
-                    headers={"Content-Type": "application/json"})
+    resp = cpo.ocpi(
+        "PUT",
+        "/ocpi/2.2.1/credentials",
+        token=token,
+        content=b"{not json",
+        headers={"Content-Type": "application/json"},
+    )
     _envelope(resp, 400, 2001)
     # Valid JSON that is not a Credentials object reached the OCPI layer: 2001, no HTTP error.
     resp = cpo.ocpi("PUT", "/ocpi/2.2.1/credentials", token=token, json={"token": 5})
@@ -113,9 +129,18 @@ def test_credentials_method_rules(registered, start_node) -> None:
 def test_registration_reports_3001_when_client_api_unreachable(start_node) -> None:
     cpo = start_node("cpo", roles=["CPO"], party_id="CPO")
     invite = cpo.api_data("POST", "/api/partners/invite", json={"name": "ghost"})
-    body = {"token": "tok-b", "url": "http://127.0.0.1:9/ocpi/versions",
-            "roles": [{"role": "EMSP", "party_id": "GHO", "country_code": "NL",
-                       "business_details": {"name": "Ghost"}}]}
+    body = {
+        "token": "tok-b",
+        "url": "http://127.0.0.1:9/ocpi/versions",
+        "roles": [
+            {
+                "role": "EMSP",
+                "party_id": "GHO",
+                "country_code": "NL",
+                "business_details": {"name": "Ghost"},
+            }
+        ],
+    }
     resp = cpo.ocpi("POST", "/ocpi/2.2.1/credentials", token=b64(invite["token"]), json=body)
     _envelope(resp, 200, 3001)
     # Nothing was registered, and the invitation is still usable.
@@ -127,8 +152,11 @@ def test_registration_refuses_insecure_url_unless_allowed(start_node) -> None:
     cpo = start_node("cpo", roles=["CPO"], party_id="CPO", allow_insecure_urls=False)
     emsp = start_node("emsp", roles=["EMSP"], party_id="MSP", allow_insecure_urls=False)
     invite = cpo.api_data("POST", "/api/partners/invite", json={"name": "msp"})
-    resp = emsp.api("POST", "/api/partners/register",
-                    json={"versions_url": invite["versions_url"], "token": invite["token"]})
+    resp = emsp.api(
+        "POST",
+        "/api/partners/register",
+        json={"versions_url": invite["versions_url"], "token": invite["token"]},
+    )
     body = _envelope(resp, 502, 3001)
     assert "https" in body["status_message"]
 
@@ -150,8 +178,12 @@ def test_party_isolation(registered) -> None:
 def test_request_and_correlation_ids(registered) -> None:
     cpo, msp, _ = registered
     token = b64(token_out(msp, "cpo") or "")
-    resp = cpo.ocpi("GET", "/ocpi/versions", token=token,
-                    headers={"X-Request-ID": "req-1", "X-Correlation-ID": "corr-1"})
+    resp = cpo.ocpi(
+        "GET",
+        "/ocpi/versions",
+        token=token,
+        headers={"X-Request-ID": "req-1", "X-Correlation-ID": "corr-1"},
+    )
     assert resp.headers["x-request-id"] == "req-1"
     assert resp.headers["x-correlation-id"] == "corr-1"
     generated = cpo.ocpi("GET", "/ocpi/versions", token=token)
@@ -163,11 +195,17 @@ def test_request_and_correlation_ids(registered) -> None:
 def test_management_api_needs_admin_token(start_node) -> None:
     node = start_node("n")
     _envelope(node.http.get(node.url + "/api/partners"), 401, 2000)
-    _envelope(node.http.get(node.url + "/api/partners",
-                            headers={"Authorization": "Bearer wrong"}), 401, 2000)
+    _envelope(
+        node.http.get(node.url + "/api/partners", headers={"Authorization": "Bearer wrong"}),
+        401,
+        2000,
+    )
     open_node = start_node("open", admin_token=None)
-    _envelope(open_node.http.get(open_node.url + "/api/partners",
-                                 headers={"Authorization": "Bearer x"}), 403, 2000)
+    _envelope(
+        open_node.http.get(open_node.url + "/api/partners", headers={"Authorization": "Bearer x"}),
+        403,
+        2000,
+    )
 
 
 def test_version_details_list_mounted_modules(start_node) -> None:
@@ -178,7 +216,8 @@ def test_version_details_list_mounted_modules(start_node) -> None:
     assert versions == [{"version": "2.1.1", "url": node.url + "/ocpi/2.1.1"}]
     details = node.ocpi("GET", versions[0]["url"], token=token).json()["data"]
     assert details["version"] == "2.1.1"
-    assert {"identifier": "credentials", "url": node.url + "/ocpi/2.1.1/credentials"} in \
-        details["endpoints"]
+    assert {"identifier": "credentials", "url": node.url + "/ocpi/2.1.1/credentials"} in details[
+        "endpoints"
+    ]
     assert all("role" not in e for e in details["endpoints"])
     _envelope(node.ocpi("GET", "/ocpi/2.2.1", token=token), 404, 2000)

@@ -59,7 +59,8 @@ def served(tmp_path: Path, workers: int) -> Iterator[ServedNode]:
         exe = Path(sys.executable).with_name("roamkit")
         proc = subprocess.Popen(
             [exe, "serve", "--port", str(port), "--workers", str(workers)],
-            env={**os.environ, **env}, cwd=tmp_path,
+            env={**os.environ, **env},
+            cwd=tmp_path,
         )
         node = ServedNode(Settings(**{k[8:].lower(): v for k, v in env.items()}), proc)
         try:
@@ -100,8 +101,9 @@ def _children(pid: int) -> list[int]:
 def test_two_server_processes_share_api_and_outbox(tmp_path: Path, start_node: Any) -> None:
     with served(tmp_path, workers=2) as cpo:
         poll(lambda: len(_children(cpo.proc.pid)) >= 2, timeout=30, what="two workers")
-        emsp = start_node("msp", roles=["EMSP"], party_id="MSP", country_code="DE",
-                          app_hook=_jittery)
+        emsp = start_node(
+            "msp", roles=["EMSP"], party_id="MSP", country_code="DE", app_hook=_jittery
+        )
         token = register(cpo, emsp, emsp_name="msp")
         ids = [f"W-{i}" for i in range(12)]
         for lid in ids:

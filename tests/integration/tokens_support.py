@@ -130,8 +130,9 @@ def cpo_copy(pair: Pair, uid: str, token_type: str = "RFID") -> dict[str, Any] |
     return resp.json()["data"]
 
 
-def wait_copy(pair: Pair, uid: str, check: Callable[[dict[str, Any]], bool],
-              timeout: float = 10.0) -> dict[str, Any]:
+def wait_copy(
+    pair: Pair, uid: str, check: Callable[[dict[str, Any]], bool], timeout: float = 10.0
+) -> dict[str, Any]:
     def probe() -> dict[str, Any] | None:
         copy = cpo_copy(pair, uid)
         return copy if copy is not None and check(copy) else None

@@ -32,9 +32,10 @@ def _stored(node, module: str) -> list[tuple[str, str, str]]:
         try:
             async with db.session() as session:
                 rows = await session.execute(
-                    select(StoredObject.country_code, StoredObject.party_id,
-                           StoredObject.object_id).where(StoredObject.module == module,
-                                                         StoredObject.owner_id != 0))
+                    select(
+                        StoredObject.country_code, StoredObject.party_id, StoredObject.object_id
+                    ).where(StoredObject.module == module, StoredObject.owner_id != 0)
+                )
                 return sorted((r[0], r[1], r[2]) for r in rows)
         finally:
             await db.dispose()
@@ -46,13 +47,14 @@ def _stored(node, module: str) -> list[tuple[str, str, str]]:
 def test_pull_from_extrawest_cpo(start_node, version: str) -> None:
     emsp = start_node("emsp", roles=["EMSP"], party_id="MSP", country_code="DE")
     with run_extrawest_cpo("extrawest-token-a", locations=SEEDED, version=version) as cpo:
-        partner = emsp.api_data("POST", "/api/partners/register",
-                                json={"versions_url": cpo.versions_url, "token": cpo.token_a,
-                                      "name": "exw"})
+        partner = emsp.api_data(
+            "POST",
+            "/api/partners/register",
+            json={"versions_url": cpo.versions_url, "token": cpo.token_a, "name": "exw"},
+        )
         assert partner["version"] == version
 
-        summary = emsp.api_data("POST", "/api/sync/exw/locations",
-                                params={"page_size": 3})
+        summary = emsp.api_data("POST", "/api/sync/exw/locations", params={"page_size": 3})
         assert summary["complete"] is True, (summary, cpo.logs()[-2000:])
         assert summary["received"] == summary["stored"] == SEEDED, summary
         assert summary["quarantined"] == 0

@@ -20,9 +20,11 @@ def _venv() -> None:
 def test_roamkit_registers_with_extrawest_cpo(start_node, version: str) -> None:
     emsp = start_node("emsp", roles=["EMSP"], party_id="MSP", country_code="DE")
     with run_extrawest_cpo("extrawest-token-a", locations=3, version=version) as cpo:
-        partner = emsp.api_data("POST", "/api/partners/register",
-                                json={"versions_url": cpo.versions_url, "token": cpo.token_a,
-                                      "name": "exw"})
+        partner = emsp.api_data(
+            "POST",
+            "/api/partners/register",
+            json={"versions_url": cpo.versions_url, "token": cpo.token_a, "name": "exw"},
+        )
         assert partner["status"] == "registered"
         assert partner["version"] == version
         # extrawest lower-cases ids on 2.2.1; we store parties upper-cased.

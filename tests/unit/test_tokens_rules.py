@@ -35,8 +35,9 @@ def test_order_of_refusals() -> None:
 
 
 def test_locations_and_evses() -> None:
-    ruled = doc(allowed_locations=[{"location_id": "L1", "evse_uids": ["E1", "E2"]},
-                                   {"location_id": "L2"}])
+    ruled = doc(
+        allowed_locations=[{"location_id": "L1", "evse_uids": ["E1", "E2"]}, {"location_id": "L2"}]
+    )
     with pytest.raises(NotEnoughInformation):
         service.decide(ruled, None, NOW)
     assert service.decide(ruled, refs("L3"), NOW).allowed is c.AllowedType.NOT_ALLOWED

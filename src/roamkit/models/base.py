@@ -52,10 +52,10 @@ def _lenient_dt(value: Any, handler: ValidatorFunctionWrapHandler) -> datetime:
             value = parse_datetime(value)
         except ValueError:
             raise ValueError(f"not an OCPI DateTime: {value!r}") from None
-    return _utc_seconds(value)
+    return utc_seconds(value)
 
 
-def _utc_seconds(value: datetime) -> datetime:
+def utc_seconds(value: datetime) -> datetime:
     """Aware UTC, whole seconds: then pydantic's own serializer writes exactly
     ``YYYY-MM-DDThh:mm:ssZ``, the one shape every partner reads. (pydantic's
     own UTC ``TzInfo(0)`` is kept: it compares and serialises like ``UTC``.)"""

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import msgspec
 import orjson
 
 from roamkit.protocol.tokens import TokenEncoding, encode_token
@@ -32,9 +33,42 @@ class PartnerCallError(Exception):
 @dataclass(slots=True)
 class OcpiReply:
     data: Any
+    """Parsed JSON; with ``raw_data``, the ``data`` member's JSON text (``msgspec.Raw``,
+    ``null`` when absent)."""
     status_code: int
     status_message: str | None
     headers: httpx.Headers
+
+
+class _RawEnvelope(msgspec.Struct):
+    """An envelope read without parsing ``data`` (list pages of thousands of objects:
+    the pull decodes and checks each object from its own bytes)."""
+
+    status_code: Any = msgspec.UNSET
+    status_message: Any = None
+    data: msgspec.Raw = msgspec.Raw(b"null")
+
+
+_raw_envelope = msgspec.json.Decoder(_RawEnvelope).decode
+
+
+def _envelope(content: bytes, raw_data: bool) -> tuple[Any, Any, Any] | None:
+    """(status_code, status_message, data) of a body, or None when it is no envelope."""
+    if raw_data:
+        try:
+            env = _raw_envelope(content)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            return None
+        if env.status_code is msgspec.UNSET:
+            return None
+        return env.status_code, env.status_message, env.data
+    try:
+        body = orjson.loads(content)  # pages of thousands of objects: not stdlib json
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(body, dict) or "status_code" not in body:
+        return None
+    return body["status_code"], body.get("status_message"), body.get("data")
 
 
 def check_url(url: str, allow_insecure: bool) -> None:
@@ -67,6 +101,7 @@ class PartnerClient:
         params: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
         expect_success: bool = True,
+        raw_data: bool = False,
     ) -> OcpiReply:
         check_url(url, self.allow_insecure)
         request_id = str(uuid.uuid4())
@@ -88,23 +123,21 @@ class PartnerClient:
             raise PartnerCallError(
                 f"{method} {url} failed: {exc.__class__.__name__}: {exc}"
             ) from exc
-        try:
-            body = orjson.loads(resp.content)  # pages of thousands of objects: not stdlib json
-        except orjson.JSONDecodeError:
-            body = None
-        if not isinstance(body, dict) or "status_code" not in body:
+        envelope = _envelope(resp.content, raw_data)
+        if envelope is None:
             raise PartnerCallError(
                 f"{method} {url} answered HTTP {resp.status_code} without an OCPI envelope",
                 http_status=resp.status_code,
             )
+        raw_status, message, data = envelope
         try:
-            status_code = int(body["status_code"])
+            status_code = int(raw_status)
         except (TypeError, ValueError):
             raise PartnerCallError(
-                f"{method} {url}: status_code {body['status_code']!r} is not a number",
+                f"{method} {url}: status_code {raw_status!r} is not a number",
                 http_status=resp.status_code,
             ) from None
-        reply = OcpiReply(body.get("data"), status_code, body.get("status_message"), resp.headers)
+        reply = OcpiReply(data, status_code, message, resp.headers)
         if expect_success and (resp.status_code >= 300 or not 1000 <= status_code < 2000):
             raise PartnerCallError(
                 f"{method} {url} answered HTTP {resp.status_code}, OCPI {status_code}"

@@ -171,15 +171,12 @@ async def enqueue(
     return len(rows)
 
 
-_OLDER = (
-    select(OutboxEntry.partner_id, OutboxEntry.id)
-    .where(
-        OutboxEntry.partner_id.in_(bindparam("partners", expanding=True)),
-        OutboxEntry.module == bindparam("module"),
-        OutboxEntry.country_code == bindparam("country_code"),
-        OutboxEntry.party_id == bindparam("party_id"),
-        OutboxEntry.object_id == bindparam("object_id"),
-    )
+_OLDER = select(OutboxEntry.partner_id, OutboxEntry.id).where(
+    OutboxEntry.partner_id.in_(bindparam("partners", expanding=True)),
+    OutboxEntry.module == bindparam("module"),
+    OutboxEntry.country_code == bindparam("country_code"),
+    OutboxEntry.party_id == bindparam("party_id"),
+    OutboxEntry.object_id == bindparam("object_id"),
 )
 """Rows of one object still waiting, per partner (index ``ix_outbox_object``)."""
 

@@ -50,10 +50,10 @@ def load(row: StoredObject) -> c.Location:
 def is_public(location: c.Location) -> bool:
     """What a partner without 2.2.1's publish flag may see (2.1.1 §1: a location
     without a valid EVSE is expired)."""
-    return _visible(location.publish, [e.status for e in location.evses or []])
+    return visible(location.publish, [e.status for e in location.evses or []])
 
 
-def _visible(publish: bool | None, statuses: list[str]) -> bool:
+def visible(publish: bool | None, statuses: list[str]) -> bool:
     """``is_public`` from the publish flag and the EVSE statuses (StrEnum or str)."""
     return bool(publish) and (not statuses or any(s != c.Status.REMOVED for s in statuses))
 
@@ -310,7 +310,7 @@ def _set_status(
 
 def _public_doc(doc: dict[str, Any]) -> bool:
     """``is_public`` on the stored document."""
-    return _visible(doc.get("publish"), [e.get("status") for e in doc.get("evses") or []])
+    return visible(doc.get("publish"), [e.get("status") for e in doc.get("evses") or []])
 
 
 def select(location: c.Location, target: Target) -> c.Location | c.EVSE | c.Connector:

@@ -1,0 +1,220 @@
+"""Walking a partner's Sender list page by page (the pull's crawl, see ``sync.pull``).
+
+Pages follow the partner's ``Link``; when a Link is missing or unusable (other
+scheme/host than the endpoint, unparseable, not advancing, or answered with an
+error: extrawest-ocpi publishes ``https`` links with ``date_from=None``) the walk
+continues with ``offset`` paging: ``offset = previous offset + objects received``,
+``limit = X-Limit`` (or our page size), same date filters. When ``X-Total-Count``
+drops, the walk steps back by the drop (CHECKLIST 221-P-3).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import msgspec
+
+from roamkit.partners.client import OcpiReply, PartnerCallError, PartnerClient
+from roamkit.protocol.pagination import next_link
+from roamkit.protocol.timeutil import format_datetime
+from roamkit.store.tables import Partner
+
+MAX_PAGES = 100_000
+"""Hard stop for a list that never ends (no X-Total-Count, full pages forever)."""
+
+RETRIES = 2
+"""Extra attempts for a page that failed transiently (network, HTTP 5xx or 429)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    url: str
+    params: dict[str, str] | None
+    """None: a partner's Link, requested as is."""
+    offset: int
+    """Where this page is expected to start in the partner's list."""
+
+
+@dataclass(slots=True)
+class Page:
+    items: list[Any]
+    offset: int
+    total: int | None
+    limit: int | None
+    link: str | None
+
+
+def _int_header(reply: OcpiReply, name: str) -> int | None:
+    try:
+        value = int(reply.headers.get(name, ""))
+    except ValueError:
+        return None
+    return value if value >= 0 else None
+
+
+_raw_list = msgspec.json.Decoder(list[msgspec.Raw]).decode
+
+
+def _as_list(data: msgspec.Raw | None) -> list[bytes]:
+    """The objects of a list page's ``data`` (its JSON text), each as its own JSON
+    text: tolerate null (empty) and a lone object."""
+    if data is None:
+        return []
+    text = bytes(data).lstrip()
+    if text.startswith(b"["):
+        return [bytes(item) for item in _raw_list(text)]
+    if text.startswith(b"{"):
+        return [text]
+    if text == b"null":
+        return []
+    kind = type(msgspec.json.decode(text)).__name__
+    raise PartnerCallError(f"list page 'data' is a {kind}, not a list")
+
+
+def _transient(exc: PartnerCallError) -> bool:
+    return exc.http_status is None or exc.http_status >= 500 or exc.http_status == 429
+
+
+class Pager:
+    """Walks one list: follows Links while they are usable, else offset paging."""
+
+    def __init__(
+        self,
+        client: PartnerClient,
+        partner: Partner,
+        endpoint: str,
+        date_from: datetime | None,
+        page_size: int | None,
+        use_links: bool = True,
+    ) -> None:
+        self.client = client
+        self.partner = partner
+        self.endpoint = endpoint
+        self.date_from = date_from
+        self.limit = page_size
+        self.use_links = use_links
+        self.fallback: str | None = None
+        self.pages = 0
+        self._last_total: int | None = None
+        self._max_total = 0
+        ep = urlsplit(endpoint)
+        self._origin = (ep.scheme.lower(), ep.netloc.lower())
+
+    def first(self) -> PageRequest:
+        return self._by_offset(0)
+
+    def _by_offset(self, offset: int) -> PageRequest:
+        params: dict[str, str] = {}
+        if self.date_from is not None:
+            # Whole seconds, rounded down: partners stamp whole seconds, inclusive bound.
+            params["date_from"] = format_datetime(self.date_from)
+        if offset:
+            params["offset"] = str(offset)
+        if self.limit:
+            params["limit"] = str(self.limit)
+        return PageRequest(self.endpoint, params, offset)
+
+    def _abandon_links(self, reason: str) -> None:
+        """Stop trusting this partner's Links for the rest of the sync."""
+        self.use_links = False
+        self.fallback = self.fallback or reason
+
+    async def _get(self, req: PageRequest, attempts: int) -> OcpiReply:
+        for attempt in range(attempts):
+            try:
+                return await self.client.call(
+                    "GET",
+                    req.url,
+                    token=self.partner.token_out or "",
+                    version=self.partner.version,
+                    encoding=self.partner.token_encoding,
+                    params=req.params,
+                    raw_data=True,
+                )
+            except PartnerCallError as exc:
+                if attempt + 1 >= attempts or not _transient(exc):
+                    raise
+                await asyncio.sleep(0.5 * 2**attempt)
+        raise AssertionError("unreachable")
+
+    async def fetch(self, req: PageRequest) -> Page:
+        if req.params is None:  # the partner's Link: one try, then our own offset paging
+            try:
+                reply = await self._get(req, 1)
+            except PartnerCallError as exc:
+                self._abandon_links(f"Link answered with an error ({exc})")
+                return await self.fetch(self._by_offset(req.offset))
+        else:
+            reply = await self._get(req, 1 + RETRIES)
+        self.pages += 1
+        limit = _int_header(reply, "x-limit")
+        if limit:
+            self.limit = limit
+        return Page(
+            items=_as_list(reply.data),
+            offset=req.offset,
+            total=_int_header(reply, "x-total-count"),
+            limit=limit,
+            link=next_link(reply.headers.get("link")),
+        )
+
+    def next(self, page: Page) -> PageRequest | None:
+        """The request for the page after ``page``, or None when the list is done."""
+        count = len(page.items)
+        if count == 0:
+            return None
+        self._check_budget(page, count)
+        drop = 0
+        if page.total is not None:
+            if self._last_total is not None and page.total < self._last_total:
+                drop = self._last_total - page.total
+            self._last_total = page.total
+        if drop:
+            # Objects before us vanished, so this page may have started past objects we
+            # never saw: redo it from offset - drop (221-P-3); copies are folded.
+            return self._by_offset(max(page.offset - drop, 0))
+        expected = page.offset + count
+        if page.link and self.use_links:
+            followed = self._follow(page.link, page.offset, expected)
+            if followed is not None:
+                return followed
+        if page.total is not None:
+            more = expected < page.total
+        else:
+            more = page.link is not None or (self.limit is not None and count >= self.limit)
+        return self._by_offset(expected) if more else None
+
+    def _check_budget(self, page: Page, count: int) -> None:
+        """Stepping back must end: give up on a list that keeps shifting under us."""
+        self._max_total = max(self._max_total, page.total or 0)
+        budget = MAX_PAGES
+        if page.total is not None:
+            budget = min(budget, 2 * (self._max_total // count + 1) + 10)
+        if self.pages > budget:
+            raise PartnerCallError(
+                f"gave up after {self.pages} pages: the list keeps shifting "
+                f"(X-Total-Count up to {self._max_total})"
+            )
+
+    def _follow(self, link: str, offset: int, expected: int) -> PageRequest | None:
+        """The Link as a request, or None when it cannot be trusted."""
+        try:
+            parts = urlsplit(link)
+            query = parse_qs(parts.query)
+            link_offset = int(query["offset"][-1]) if "offset" in query else expected
+        except ValueError:
+            self._abandon_links(f"unparseable Link {link!r}")
+            return None
+        if (parts.scheme.lower(), parts.netloc.lower()) != self._origin:
+            self._abandon_links(f"Link {link!r} is not on the endpoint's scheme and host")
+            return None
+        if link_offset <= offset:
+            self._abandon_links(f"Link {link!r} does not advance the offset")
+            return None
+        if link_offset > expected:
+            return None  # it would skip objects we have not seen: offset paging this once
+        return PageRequest(link, None, link_offset)
