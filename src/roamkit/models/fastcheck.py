@@ -71,9 +71,9 @@ class _Translator:
                 self.done[ref] = self.type(self.definitions[ref])
             return self.done[ref]
         if kind == "str":
-            if s.get("pattern") is not None or s.get("strip_whitespace") or s.get("to_lower"):
-                raise _NoFastCheck(f"str schema {s}")
-            if s.get("to_upper"):
+            if s.get("pattern") is not None or any(
+                s.get(k) for k in ("strip_whitespace", "to_lower", "to_upper")
+            ):
                 raise _NoFastCheck(f"str schema {s}")
             return _annotate(
                 str, _meta(s, {"min_length": "min_length", "max_length": "max_length"})

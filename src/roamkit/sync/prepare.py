@@ -224,7 +224,7 @@ class Preparer:
         finally:
             if ahead is not None:
                 ahead.cancel()
-                ahead.add_done_callback(_retrieve)
+                ahead.add_done_callback(retrieve)
             self.use_links = pager.use_links
             self.fallback = self.fallback or pager.fallback
         yield PassEnd(phase, pager.pages, self.use_links, self.fallback, self.duplicates)
@@ -425,8 +425,8 @@ def _upper_party(raw: Any) -> Any:
     return {**raw, **upper} if upper else raw
 
 
-def _retrieve(task: asyncio.Future[Any]) -> None:
-    """Consume an abandoned prefetch's outcome (no "exception never retrieved")."""
+def retrieve(task: asyncio.Future[Any]) -> None:
+    """Consume an abandoned task's outcome (no "exception never retrieved")."""
     if not task.cancelled():
         task.exception()
 

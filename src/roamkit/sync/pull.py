@@ -64,6 +64,7 @@ from roamkit.sync.prepare import (
     Preparer,
     Reject,
     insert_row,
+    retrieve,
     update_row,
 )
 
@@ -252,15 +253,11 @@ class _Sync:
             async for message in stream:
                 if isinstance(message, PassEnd):
                     self._pass_done(message)
-                    if pending:
-                        if writing is not None:
-                            await writing
-                        writing = asyncio.ensure_future(self.write(pending))
-                        pending = []
-                    continue
-                pending.append(message)
-                self._report(message.count, message.total)
-                if sum(p.size for p in pending) >= _WRITE_ROWS:
+                else:
+                    pending.append(message)
+                    self._report(message.count, message.total)
+                full = sum(p.size for p in pending) >= _WRITE_ROWS
+                if pending and (full or isinstance(message, PassEnd)):
                     if writing is not None:
                         await writing
                     writing = asyncio.ensure_future(self.write(pending))
@@ -270,7 +267,7 @@ class _Sync:
         except BaseException:
             if writing is not None:
                 writing.cancel()
-                writing.add_done_callback(_retrieve)
+                writing.add_done_callback(retrieve)
             raise
 
     def _pass_done(self, end: PassEnd) -> None:
@@ -365,12 +362,6 @@ class _Sync:
         if gone:
             changes.touch(session, self.adapter.name)
         return len(gone)
-
-
-def _retrieve(task: asyncio.Future[Any]) -> None:
-    """Consume an abandoned write's outcome (no "exception never retrieved")."""
-    if not task.cancelled():
-        task.exception()
 
 
 # --------------------------------------------------------------------------- entry point
