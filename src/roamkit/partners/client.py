@@ -8,6 +8,7 @@ failure becomes a ``PartnerCallError`` with a message an operator can act on.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -71,6 +72,17 @@ def _envelope(content: bytes, raw_data: bool) -> tuple[Any, Any, Any] | None:
     return body["status_code"], body.get("status_message"), body.get("data")
 
 
+def _on_sent_trace(on_sent: Callable[[], None]) -> Callable[[str, Any], Awaitable[None]]:
+    """An httpcore ``trace`` extension calling ``on_sent`` when the response is
+    awaited, i.e. the whole request has been written."""
+
+    async def trace(event: str, _: Any) -> None:
+        if event.endswith("receive_response_headers.started"):
+            on_sent()
+
+    return trace
+
+
 def check_url(url: str, allow_insecure: bool) -> None:
     """Partner URLs must be https unless ALLOW_INSECURE_URLS (loopback tests) is set."""
     parts = urlsplit(url)
@@ -102,7 +114,10 @@ class PartnerClient:
         headers: dict[str, str] | None = None,
         expect_success: bool = True,
         raw_data: bool = False,
+        on_sent: Callable[[], None] | None = None,
     ) -> OcpiReply:
+        """``on_sent`` is called once the request is on the wire (the pull prepares a
+        page while the partner works on the next)."""
         check_url(url, self.allow_insecure)
         request_id = str(uuid.uuid4())
         send_headers = {
@@ -117,7 +132,12 @@ class PartnerClient:
             send_headers["Content-Type"] = "application/json"
         try:
             resp = await self.http.request(
-                method, url, content=content, params=params, headers=send_headers
+                method,
+                url,
+                content=content,
+                params=params,
+                headers=send_headers,
+                extensions={"trace": _on_sent_trace(on_sent)} if on_sent else None,
             )
         except httpx.HTTPError as exc:
             raise PartnerCallError(

@@ -99,6 +99,10 @@ def _json_dumps(value: Any) -> str:
 
 def _sqlite_pragmas(dbapi_conn: Any, _: Any) -> None:
     cursor = dbapi_conn.cursor()
+    # Only takes effect on a new, empty file (before WAL mode writes its header):
+    # documents are 1-3 kB, and a 10,000-location pull wrote 0.38 s with 4 kB pages
+    # (two syscalls a WAL frame, each page once more at the checkpoint), 0.24 s with 16 kB.
+    cursor.execute("PRAGMA page_size=16384")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")

@@ -11,6 +11,7 @@ drops, the walk steps back by the drop (CHECKLIST 221-P-3).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,7 @@ import msgspec
 from roamkit.partners.client import OcpiReply, PartnerCallError, PartnerClient
 from roamkit.protocol.pagination import next_link
 from roamkit.protocol.timeutil import format_datetime
+from roamkit.store.db import JsonText
 from roamkit.store.tables import Partner
 
 MAX_PAGES = 100_000
@@ -61,14 +63,15 @@ _raw_list = msgspec.json.Decoder(list[msgspec.Raw]).decode
 
 def _as_list(data: msgspec.Raw | None) -> list[bytes]:
     """The objects of a list page's ``data`` (its JSON text), each as its own JSON
-    text: tolerate null (empty) and a lone object."""
+    text (``JsonText``: an object that passes is stored as it is); tolerate null
+    (empty) and a lone object."""
     if data is None:
         return []
     text = bytes(data).lstrip()
     if text.startswith(b"["):
-        return [bytes(item) for item in _raw_list(text)]
+        return [JsonText(item) for item in _raw_list(text)]
     if text.startswith(b"{"):
-        return [text]
+        return [JsonText(text)]
     if text == b"null":
         return []
     kind = type(msgspec.json.decode(text)).__name__
@@ -123,7 +126,9 @@ class Pager:
         self.use_links = False
         self.fallback = self.fallback or reason
 
-    async def _get(self, req: PageRequest, attempts: int) -> OcpiReply:
+    async def _get(
+        self, req: PageRequest, attempts: int, on_sent: Callable[[], None] | None
+    ) -> OcpiReply:
         for attempt in range(attempts):
             try:
                 return await self.client.call(
@@ -134,6 +139,7 @@ class Pager:
                     encoding=self.partner.token_encoding,
                     params=req.params,
                     raw_data=True,
+                    on_sent=on_sent,
                 )
             except PartnerCallError as exc:
                 if attempt + 1 >= attempts or not _transient(exc):
@@ -141,15 +147,16 @@ class Pager:
                 await asyncio.sleep(0.5 * 2**attempt)
         raise AssertionError("unreachable")
 
-    async def fetch(self, req: PageRequest) -> Page:
+    async def fetch(self, req: PageRequest, on_sent: Callable[[], None] | None = None) -> Page:
+        """One page; ``on_sent`` is called when its request is on the wire."""
         if req.params is None:  # the partner's Link: one try, then our own offset paging
             try:
-                reply = await self._get(req, 1)
+                reply = await self._get(req, 1, on_sent)
             except PartnerCallError as exc:
                 self._abandon_links(f"Link answered with an error ({exc})")
-                return await self.fetch(self._by_offset(req.offset))
+                return await self.fetch(self._by_offset(req.offset), on_sent)
         else:
-            reply = await self._get(req, 1 + RETRIES)
+            reply = await self._get(req, 1 + RETRIES, on_sent)
         self.pages += 1
         limit = _int_header(reply, "x-limit")
         if limit:

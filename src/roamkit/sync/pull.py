@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -83,6 +84,9 @@ ProgressFn = Callable[[str, int, int | None], None]
 
 _CHUNK = 500
 """Keys per ``IN (...)`` list: well under SQLite's and asyncpg's parameter limits."""
+
+_BACKLOG = 4
+"""Write batches that may wait for the database before the crawl waits for them."""
 
 _WRITE_ROWS = 1000
 """Objects per write transaction (pages are gathered until they reach it): a commit,
@@ -246,8 +250,10 @@ class _Sync:
         self._phase = "pull"
 
     async def consume(self, stream: AsyncIterator[Message]) -> None:
-        """Write every prepared page, in page order, while the next are prepared."""
-        writing: asyncio.Future[None] | None = None
+        """Write every prepared page, in page order, while the next are fetched and
+        prepared: each batch's write waits for the one before (order), the crawl only
+        when ``_BACKLOG`` batches are waiting (memory)."""
+        writes: deque[asyncio.Future[None]] = deque()
         pending: list[Prepared] = []
         try:
             async for message in stream:
@@ -258,17 +264,25 @@ class _Sync:
                     self._report(message.count, message.total)
                 full = sum(p.size for p in pending) >= _WRITE_ROWS
                 if pending and (full or isinstance(message, PassEnd)):
-                    if writing is not None:
-                        await writing
-                    writing = asyncio.ensure_future(self.write(pending))
+                    before = writes[-1] if writes else None
+                    writes.append(asyncio.ensure_future(self._write_after(before, pending)))
                     pending = []
-            if writing is not None:
-                await writing
+                    while writes and (len(writes) > _BACKLOG or writes[0].done()):
+                        await writes.popleft()
+            while writes:
+                await writes.popleft()
         except BaseException:
-            if writing is not None:
-                writing.cancel()
-                writing.add_done_callback(retrieve)
+            for write in writes:
+                write.cancel()
+                write.add_done_callback(retrieve)
             raise
+
+    async def _write_after(
+        self, before: asyncio.Future[None] | None, pages: list[Prepared]
+    ) -> None:
+        if before is not None:  # shielded: cancelling this write leaves that one be
+            await asyncio.shield(before)
+        await self.write(pages)
 
     def _pass_done(self, end: PassEnd) -> None:
         self.summary.pages += end.pages
