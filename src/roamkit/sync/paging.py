@@ -22,7 +22,6 @@ import msgspec
 from roamkit.partners.client import OcpiReply, PartnerCallError, PartnerClient
 from roamkit.protocol.pagination import next_link
 from roamkit.protocol.timeutil import format_datetime
-from roamkit.store.db import JsonText
 from roamkit.store.tables import Partner
 
 MAX_PAGES = 100_000
@@ -63,15 +62,14 @@ _raw_list = msgspec.json.Decoder(list[msgspec.Raw]).decode
 
 def _as_list(data: msgspec.Raw | None) -> list[bytes]:
     """The objects of a list page's ``data`` (its JSON text), each as its own JSON
-    text (``JsonText``: an object that passes is stored as it is); tolerate null
-    (empty) and a lone object."""
+    text; tolerate null (empty) and a lone object."""
     if data is None:
         return []
     text = bytes(data).lstrip()
     if text.startswith(b"["):
-        return [JsonText(item) for item in _raw_list(text)]
+        return [bytes(item) for item in _raw_list(text)]
     if text.startswith(b"{"):
-        return [JsonText(text)]
+        return [text]
     if text == b"null":
         return []
     kind = type(msgspec.json.decode(text)).__name__

@@ -340,8 +340,8 @@ class Preparer:
         if (cc, pid) not in self._parties:  # also refuses lower case: the model upper-cases
             return None
         last_updated = utc_seconds(obj.last_updated)
-        data = raw if isinstance(raw, JsonText) else JsonText(raw)
-        return Item((cc, pid, obj.id), last_updated, self.adapter.published_doc(obj), data)
+        published = self.adapter.published_doc(obj)
+        return Item((cc, pid, obj.id), last_updated, published, JsonText(raw))
 
     def _convert(self, raw: Any) -> Item | Reject:
         if not isinstance(raw, dict):
