@@ -57,17 +57,15 @@ def _int_header(reply: OcpiReply, name: str) -> int | None:
     return value if value >= 0 else None
 
 
-_raw_list = msgspec.json.Decoder(list[msgspec.Raw]).decode
-
-
-def _as_list(data: msgspec.Raw | None) -> list[bytes]:
-    """The objects of a list page's ``data`` (its JSON text), each as its own JSON
-    text; tolerate null (empty) and a lone object."""
+def _as_list(data: list[msgspec.Raw] | msgspec.Raw | None) -> list[bytes]:
+    """The objects of a list page's ``data`` each as its own JSON text (the client
+    splits a list; anything else comes as its JSON text): tolerate null (empty) and
+    a lone object."""
     if data is None:
         return []
+    if isinstance(data, list):
+        return [bytes(item) for item in data]
     text = bytes(data).lstrip()
-    if text.startswith(b"["):
-        return [bytes(item) for item in _raw_list(text)]
     if text.startswith(b"{"):
         return [text]
     if text == b"null":
