@@ -135,7 +135,9 @@ class _Translator:
             else:
                 fields.append((name, self.type(schema)))
         cls = model["cls"]
-        return msgspec.defstruct(f"Fast{cls.__name__}", fields, kw_only=True)
+        # gc=False: decoded from JSON, a struct holds no cycles; the collector need not
+        # track the ~30 objects each location decodes into
+        return msgspec.defstruct(f"Fast{cls.__name__}", fields, kw_only=True, gc=False)
 
 
 class FastCheck:

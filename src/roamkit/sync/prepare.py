@@ -28,7 +28,6 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roamkit.domain.context import ConversionContext
-from roamkit.models.base import utc_seconds
 from roamkit.models.fastcheck import FastCheck
 from roamkit.models.v221.locations import Location as Location221
 from roamkit.models.v221.tariffs import Tariff as Tariff221
@@ -339,9 +338,9 @@ class Preparer:
         cc, pid = obj.country_code, obj.party_id
         if (cc, pid) not in self._parties:  # also refuses lower case: the model upper-cases
             return None
-        last_updated = utc_seconds(obj.last_updated)
         published = self.adapter.published_doc(obj)
-        return Item((cc, pid, obj.id), last_updated, published, JsonText(raw))
+        # last_updated: validated by the model's own DateTime (aware UTC, whole seconds)
+        return Item((cc, pid, obj.id), obj.last_updated, published, JsonText(raw))
 
     def _convert(self, raw: Any) -> Item | Reject:
         if not isinstance(raw, dict):
