@@ -131,13 +131,15 @@ def verdict(ok: bool) -> str:
 
 
 def schema_fingerprint() -> str:
-    """Short hash of what a seeded database depends on: the migrations and the seed
-    generator. A cached database made with other versions of them is not reused."""
+    """Short hash of what a seeded database depends on: the migrations, the seed
+    generator and the SQLite settings a new file gets (``store/db.py``: page size). A
+    cached database made with other versions of them is not reused."""
     import hashlib
 
     src = REPO / "src" / "roamkit"
     files = sorted((src / "store" / "migrations").rglob("*.py"))
     files += sorted((src / "sim").rglob("*.py"))
+    files.append(src / "store" / "db.py")
     digest = hashlib.sha256()
     for f in files:
         digest.update(f.relative_to(src).as_posix().encode())
