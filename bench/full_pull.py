@@ -4,7 +4,7 @@ compared with just downloading the same pages (httpx, following Link, same page 
 
     .venv/bin/python bench/full_pull.py [--quick] [--rounds N] [--warmup N]
 
-Each round registers a fresh eMSP node, downloads twice (the second, warm, is the
+Each round registers a fresh eMSP node, downloads twice (the faster is the
 reference), then pulls; a first round (``--warmup``) warms the CPO up and is left
 out; the figures are the
 medians over the rounds (this VM's speed moves by tens of percent from one minute to
@@ -167,15 +167,16 @@ def main() -> int:
             ) as emsp:
                 register(emsp, cpo, f"bench-emsp-{i}", "cpo")
                 token = token_out(emsp_db, "cpo")
-                # Twice: the first after a (re)start reads a cold CPO (page cache, DB
-                # pages); the reference is the second, as warm as the pull will find it.
-                cold = download(cpo.url + LIST_PATH, token, page_size)
+                # Twice, and the faster is the reference: one download is one sample of
+                # a VM whose speed moves, and the smaller reference is the stricter one.
+                tries = [download(cpo.url + LIST_PATH, token, page_size)]
                 time.sleep(1.5)
-                plain = {**download(cpo.url + LIST_PATH, token, page_size), "first": cold}
+                tries.append(download(cpo.url + LIST_PATH, token, page_size))
+                plain = {**min(tries, key=lambda t: t["seconds"]), "tries": tries}
                 log(
                     f"download only (page size {page_size or 'default'}): "
-                    f"{plain['seconds']} s (first {cold['seconds']} s), {plain['pages']} pages, "
-                    f"{plain['mb']} MB"
+                    f"{plain['seconds']} s (tries {[t['seconds'] for t in tries]}), "
+                    f"{plain['pages']} pages, {plain['mb']} MB"
                 )
                 time.sleep(1.5)  # the CPO's 1 s page cache forgets those pages
                 watch = CpuWatch({"cpo": cpo.pid, "emsp_node": emsp.pid})

@@ -88,12 +88,18 @@ def _envelope(content: bytes, raw_data: bool) -> tuple[Any, Any, Any] | None:
     return body["status_code"], body.get("status_message"), body.get("data")
 
 
+_NETWORK_WAITS = ("receive_response_headers.started", "connect_tcp.started", "start_tls.started")
+"""httpcore ``trace`` events after which the request waits for the network: the
+response (the request is written), or a new connection's TCP or TLS handshake."""
+
+
 def _on_sent_trace(on_sent: Callable[[], None]) -> Callable[[str, Any], Awaitable[None]]:
-    """An httpcore ``trace`` extension calling ``on_sent`` when the response is
-    awaited, i.e. the whole request has been written."""
+    """An httpcore ``trace`` extension calling ``on_sent`` when the request first
+    waits for the network: written, or (new connection) connecting; the caller's
+    work then overlaps the round trip instead of delaying the request."""
 
     async def trace(event: str, _: Any) -> None:
-        if event.endswith("receive_response_headers.started"):
+        if event.endswith(_NETWORK_WAITS):
             on_sent()
 
     return trace
@@ -132,8 +138,8 @@ class PartnerClient:
         raw_data: bool = False,
         on_sent: Callable[[], None] | None = None,
     ) -> OcpiReply:
-        """``on_sent`` is called once the request is on the wire (the pull prepares a
-        page while the partner works on the next)."""
+        """``on_sent`` is called once the request waits for the network (the pull
+        prepares a page while the partner works on the next)."""
         check_url(url, self.allow_insecure)
         request_id = str(uuid.uuid4())
         send_headers = {

@@ -428,7 +428,8 @@ def _upper_party(raw: Any) -> Any:
 
 
 async def _sent(pager: Pager, request: PageRequest) -> asyncio.Future[Page]:
-    """The next page's fetch, once its request is on the wire (or it ended).
+    """The next page's fetch, once its request waits for the network (written, or
+    connecting), or it ended.
 
     A task created with ``ensure_future`` only starts when the loop runs again, and
     httpx passes through several awaits before it writes: preparing a page first
@@ -436,7 +437,12 @@ async def _sent(pager: Pager, request: PageRequest) -> asyncio.Future[Page]:
     sent = asyncio.Event()
     ahead = asyncio.ensure_future(pager.fetch(request, sent.set))
     ahead.add_done_callback(lambda _: sent.set())
-    await sent.wait()
+    try:
+        await sent.wait()
+    except BaseException:
+        ahead.cancel()
+        ahead.add_done_callback(retrieve)
+        raise
     return ahead
 
 
