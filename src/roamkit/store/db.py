@@ -99,10 +99,9 @@ def _json_dumps(value: Any) -> str:
 
 def _sqlite_pragmas(dbapi_conn: Any, _: Any) -> None:
     cursor = dbapi_conn.cursor()
-    # Only takes effect on a new, empty file (before WAL mode writes its header):
-    # documents are 1-3 kB, and a 10,000-location pull wrote 0.38 s with 4 kB pages
-    # (two syscalls a WAL frame, each page once more at the checkpoint), 0.24 s with 16 kB.
-    cursor.execute("PRAGMA page_size=16384")
+    # Page size stays SQLite's 4 kB: 16 kB pages made a 10,000-row bulk insert 0.38 s ->
+    # 0.24 s, but every small write (an EVSE status change) then logs 16 kB pages, and
+    # the push-latency p99 went from 179 ms to 5.6 s (bench/RESULTS.md, session 5).
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
