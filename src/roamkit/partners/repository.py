@@ -122,11 +122,16 @@ def partner_json(partner: Partner) -> dict[str, Any]:
 
 def has_party(partner: Partner, country_code: str, party_id: str) -> bool:
     """Does the partner speak for this party? (2.2.1 CredentialsRole list)"""
-    return (country_code.upper(), party_id.upper()) in parties(partner)
+    cc, pid = country_code.upper(), party_id.upper()
+    return any(
+        r.get("country_code", "").upper() == cc and r.get("party_id", "").upper() == pid
+        for r in partner.roles or []
+    )
 
 
 def parties(partner: Partner) -> frozenset[tuple[str, str]]:
-    """The (country_code, party_id) pairs the partner speaks for, upper-cased."""
+    """The (country_code, party_id) pairs the partner speaks for, upper-cased: a set
+    for loops that ask once per object (the pull)."""
     return frozenset(
         (str(r.get("country_code", "")).upper(), str(r.get("party_id", "")).upper())
         for r in partner.roles or []
