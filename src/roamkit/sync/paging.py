@@ -144,7 +144,7 @@ class Pager:
         raise AssertionError("unreachable")
 
     async def fetch(self, req: PageRequest, on_sent: Callable[[], None] | None = None) -> Page:
-        """One page; ``on_sent`` is called when its request is on the wire."""
+        """One page; ``on_sent`` is called when its request waits for the network."""
         if req.params is None:  # the partner's Link: one try, then our own offset paging
             try:
                 reply = await self._get(req, 1, on_sent)

@@ -277,12 +277,10 @@ class Preparer:
         validated; a full re-sync of unchanged data is mostly this)."""
         try:
             head = _head(raw)
-            key = (head.country_code, head.party_id, head.id)
-            if key not in self.held and key not in self.latest:
-                return False
-            return self._skip(out, key, parse_datetime(head.last_updated))
-        except (msgspec.ValidationError, msgspec.DecodeError, ValueError, OverflowError):
+        except (msgspec.ValidationError, msgspec.DecodeError):
             return False  # the full check or the model says what is wrong
+        peek = self._known((head.country_code, head.party_id, head.id), head.last_updated)
+        return peek is not None and self._skip(out, peek.key, peek.last_updated)
 
     def _skip(self, out: Prepared, key: Key, last_updated: datetime) -> bool:
         """A copy planned already, or unchanged since we stored it (A-211-2)."""
@@ -333,14 +331,18 @@ class Preparer:
         if not isinstance(oid, str) or not isinstance(when, str):
             return None
         ctx = self._context(raw)
-        key = (ctx.country_code, ctx.party_id, oid)
+        return self._known((ctx.country_code, ctx.party_id, oid), when)
+
+    def _known(self, key: Key, when: str) -> Peek | None:
+        """``key`` with ``when`` parsed, if we hold or planned it; None when it is new
+        to us (nothing to compare, the validation reads the rest) or ``when`` does not
+        parse (the validation says why)."""
         if key not in self.held and key not in self.latest:
-            return None  # new to us: nothing to compare, the validation reads the rest
+            return None
         try:
-            last_updated = parse_datetime(when)
+            return Peek(key, parse_datetime(when))
         except (ValueError, OverflowError):  # year 1 with an offset overflows
             return None
-        return Peek(key, last_updated)
 
     def _fast(self, raw: bytes) -> Item | None:
         """A 2.2.1 object that passes the module's fast check, stored as received;
