@@ -136,6 +136,8 @@ class FakeCpo:
     fail_pages: set[int] = field(default_factory=set)
     requests: list[dict[str, str]] = field(default_factory=list)
     default_limit: int = 3
+    emsp_token: str = ""
+    """The token the eMSP gave us when it registered (to push to its receiver)."""
 
     @property
     def versions_url(self) -> str:
@@ -219,7 +221,8 @@ def fake_cpo() -> Iterator[FakeCpo]:
         )
 
     @api.post("/2.2.1/credentials")
-    def credentials() -> dict[str, Any]:
+    async def credentials(request: Request) -> dict[str, Any]:
+        fake.emsp_token = (await request.json())["token"]  # what the fake pushes with
         return _envelope(
             {
                 "token": "fake-token-c",
@@ -449,6 +452,31 @@ def test_full_pull_removes_what_the_partner_no_longer_serves(start_node) -> None
     assert full["received"] == full["unchanged"] == 3
     assert sorted(k[2] for k in stored(emsp, partner="fake")) == ["L0", "L2", "L4"]
     assert sync_state(emsp).last_full_at is not None
+
+
+def test_full_pull_keeps_what_the_partner_pushed_while_it_paged(start_node) -> None:
+    """Removal after a full pull considers only what was held when it started: an
+    object the partner pushes meanwhile exists there, even if no page showed it."""
+    emsp = start_node("emsp", roles=["EMSP"], party_id="MSP")
+    with fake_cpo() as fake:
+        for i in range(5):
+            fake.add(f"L{i}", _old(i))
+        register_fake(emsp, fake)
+        assert sync(emsp, partner="fake")["stored"] == 5
+        del fake.objects["L1"]
+        second_page = len(fake.requests) + 1
+
+        def push(fake: FakeCpo, index: int) -> None:
+            if index == second_page:
+                body = stamped(location("LP"), _old(9), "NL", "FAK")
+                path = "/ocpi/2.2.1/emsp/locations/NL/FAK/LP"
+                resp = emsp.ocpi("PUT", path, fake.emsp_token, json=body)
+                assert resp.json()["status_code"] == 1000, resp.text
+
+        fake.before_page = push
+        full = sync(emsp, partner="fake", full=True, page_size=3)
+    assert full["complete"] is True and full["removed"] == 1
+    assert sorted(k[2] for k in stored(emsp, partner="fake")) == ["L0", "L2", "L3", "L4", "LP"]
 
 
 def test_usable_link_is_followed(start_node) -> None:

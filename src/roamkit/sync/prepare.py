@@ -179,6 +179,10 @@ class Preparer:
         self.endpoint = endpoint
         self.held = held
         """What the store held at the start, plus what this sync planned since."""
+        self._heads = bool(held) and partner.version != "2.1.1"
+        """Look at keys before validating (``_unchanged_head``): worth it when the
+        store held objects at the start (a re-sync is mostly unchanged ones); on a
+        first sync the rare copy is caught after the check."""
         self.version = partner.version or "2.2.1"
         self.latest: dict[Key, datetime] = {}
         """Planned in this sync (newest ``last_updated``): later copies are duplicates."""
@@ -239,9 +243,8 @@ class Preparer:
         rest. ``raws``: each object's JSON text."""
         out = Prepared(count=len(raws))
         kept: dict[Key, Item] = {}
-        heads = self.version != "2.1.1" and (self.held or self.latest)
         for raw in raws:
-            if heads and self._unchanged_head(out, raw):
+            if self._heads and self._unchanged_head(out, raw):
                 continue
             item = self._fast(raw)
             if item is None:

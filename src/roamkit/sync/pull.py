@@ -22,9 +22,9 @@ How the sync stays correct against real partners and moving data:
   ``_WRITE_ROWS`` objects, written while the next pages are prepared; an update is
   by key with a ``last_updated`` guard, so a newer copy the partner pushed meanwhile
   is never overwritten by an older pulled one.
-- A complete full sync makes the pages "the new truth" (221-P-4): stored objects
-  of the partner and module that were not served are removed. Never after an
-  incomplete or failed sync.
+- A complete full sync makes the pages "the new truth" (221-P-4): objects of the
+  partner and module that we held when it started and that no page served are
+  removed. Never after an incomplete or failed sync.
 """
 
 from __future__ import annotations
@@ -166,10 +166,6 @@ STORED, UNCHANGED, QUARANTINED = "stored", "unchanged", "quarantined"
 _RANK = {QUARANTINED: 0, UNCHANGED: 1, STORED: 2}
 
 
-STORED, UNCHANGED, QUARANTINED = "stored", "unchanged", "quarantined"
-_RANK = {QUARANTINED: 0, UNCHANGED: 1, STORED: 2}
-
-
 @dataclass(slots=True)
 class _Tally:
     """Per-object outcome across the whole sync, so re-fetched copies count once."""
@@ -217,16 +213,27 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]
         yield items[i : i + size]
 
 
-async def _held(db: Database, module: str, owner_id: int) -> dict[Key, datetime]:
-    """What we hold of the partner's ``module`` (key → ``last_updated``), read once
-    per sync: preparing a page then needs no query."""
+@dataclass(slots=True)
+class _Held:
+    """What we held of the partner's ``module`` when the sync started, read once:
+    preparing a page then needs no query, and a full sync knows what to remove."""
+
+    last_updated: dict[Key, datetime]
+    row_ids: dict[Key, int]
+
+
+async def _held(db: Database, module: str, owner_id: int) -> _Held:
     async with db.sessions() as session:
         rows = await session.execute(
-            select(_T.country_code, _T.party_id, _T.object_id, _T.last_updated).where(
+            select(_T.id, _T.country_code, _T.party_id, _T.object_id, _T.last_updated).where(
                 _T.module == module, _T.owner_id == owner_id
             )
         )
-        return {(cc, pid, oid): last_updated for cc, pid, oid, last_updated in rows}
+        held = _Held({}, {})
+        for row_id, cc, pid, oid, last_updated in rows:
+            held.last_updated[(cc, pid, oid)] = last_updated
+            held.row_ids[(cc, pid, oid)] = row_id
+        return held
 
 
 class _Sync:
@@ -343,12 +350,13 @@ class _Sync:
 
     # ---- finishing
 
-    async def finish(self, started: datetime, full: bool) -> None:
-        """Record success; after a complete full pull, forget what was not served."""
+    async def finish(self, started: datetime, full: bool, held: dict[Key, int]) -> None:
+        """Record success; after a complete full pull, forget what was not served
+        (``held``: the rows we held when the sync started, by key)."""
         key = (self.partner.id, self.adapter.name)
         async with self.db.session() as session:
             if full:
-                self.summary.removed = await self._remove_unserved(session)
+                self.summary.removed = await self._remove_unserved(session, held)
             state = await session.get(SyncState, key)
             if state is None:
                 state = SyncState(partner_id=key[0], module=key[1])
@@ -357,20 +365,12 @@ class _Sync:
             if full:
                 state.last_full_at = started
 
-    async def _remove_unserved(self, session: AsyncSession) -> int:
-        rows = await session.execute(
-            select(
-                StoredObject.id,
-                StoredObject.country_code,
-                StoredObject.party_id,
-                StoredObject.object_id,
-            ).where(
-                StoredObject.module == self.adapter.name,
-                StoredObject.owner_id == self.partner.id,
-            )
-        )
+    async def _remove_unserved(self, session: AsyncSession, held: dict[Key, int]) -> int:
+        """Only rows held at the start are candidates: an object the partner pushed
+        while we paged exists there even if no page showed it, and a sync of a new
+        partner (nothing held) removes nothing without reading the table."""
         served = self.tally.outcome
-        gone = [row_id for row_id, cc, pid, oid in rows if (cc, pid, oid) not in served]
+        gone = [row_id for key, row_id in held.items() if key not in served]
         for chunk in _chunks(gone):
             await session.execute(delete(StoredObject).where(StoredObject.id.in_(chunk)))
         if gone:
@@ -443,9 +443,9 @@ async def pull(
         held = await _held(db, adapter.name, partner.id)
 
         with gc_paused():  # pages are ~10^5 fresh objects each (roamkit.gctools)
-            preparer = Preparer(client, partner, adapter, endpoint, held)
+            preparer = Preparer(client, partner, adapter, endpoint, held.last_updated)
             await sync.consume(preparer.stream(date_from, started, page_size))
-        await sync.finish(started, summary.full)
+        await sync.finish(started, summary.full, held.row_ids)
         summary.complete = True
     except PartnerCallError as exc:
         summary.error = str(exc)
