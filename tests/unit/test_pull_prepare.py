@@ -73,3 +73,18 @@ def test_a_lower_case_party_is_judged_by_the_model() -> None:
     held = {("NL", "RKT", doc["id"]): T - timedelta(days=1)}
     out = _prepare(held, [{**doc, "country_code": "nl", "party_id": "rkt"}])
     assert [i.key for i in out.updates] == [("NL", "RKT", doc["id"])]
+
+
+def test_copies_across_the_pages_of_a_first_sync_are_folded() -> None:
+    """Nothing held: no key-first look, but a copy on a later page (a partner's list
+    that moved under the crawl) is still folded, and a newer copy still wins."""
+    a, b = _location(0, T), _location(1, T)
+    preparer = Preparer(None, PARTNER, MODULES["locations"], "", {})  # type: ignore[arg-type]
+    first = preparer.prepare([orjson.dumps(a), orjson.dumps(b)])
+    assert sorted(i.key[2] for i in first.inserts) == sorted([a["id"], b["id"]])
+    newer_b = {**b, "last_updated": format_datetime(T + timedelta(seconds=5))}
+    second = preparer.prepare([orjson.dumps(a), orjson.dumps(newer_b)])
+    assert not second.inserts and not second.unchanged and not second.rejects
+    updated = [(i.key[2], i.last_updated) for i in second.updates]
+    assert updated == [(b["id"], T + timedelta(seconds=5))]
+    assert preparer.duplicates == 1
