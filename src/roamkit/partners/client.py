@@ -92,15 +92,32 @@ _NETWORK_WAITS = ("receive_response_headers.started", "connect_tcp.started", "st
 """httpcore ``trace`` events after which the request waits for the network: the
 response (the request is written), or a new connection's TCP or TLS handshake."""
 
+_HEAD = "receive_response_headers.complete"
+"""httpcore ``trace`` event of the response head read; its ``return_value`` is
+(http_version, status, reason, headers), the body still to come."""
 
-def _on_sent_trace(on_sent: Callable[[], None]) -> Callable[[str, Any], Awaitable[None]]:
-    """An httpcore ``trace`` extension calling ``on_sent`` when the request first
-    waits for the network: written, or (new connection) connecting; the caller's
-    work then overlaps the round trip instead of delaying the request."""
+HeadFn = Callable[[int, list[tuple[bytes, bytes]]], None]
+"""Called with the response's status and raw headers as soon as they are read."""
 
-    async def trace(event: str, _: Any) -> None:
-        if event.endswith(_NETWORK_WAITS):
-            on_sent()
+
+def _progress_trace(
+    on_sent: Callable[[], None] | None, on_head: HeadFn | None
+) -> Callable[[str, Any], Awaitable[None]]:
+    """An httpcore ``trace`` extension: ``on_sent`` when the request first waits for
+    the network (written, or a new connection is connecting), so the caller's work
+    overlaps the round trip instead of delaying the request; ``on_head`` with the
+    response headers before the body is read (a Link can be followed while the
+    body arrives)."""
+    sent = on_sent is None
+
+    async def trace(event: str, info: Any) -> None:
+        nonlocal sent
+        if not sent and event.endswith(_NETWORK_WAITS):
+            sent = True
+            on_sent()  # type: ignore[misc]
+        elif on_head is not None and event.endswith(_HEAD):
+            _, status, _, headers = info["return_value"]
+            on_head(status, headers)
 
     return trace
 
@@ -137,9 +154,12 @@ class PartnerClient:
         expect_success: bool = True,
         raw_data: bool = False,
         on_sent: Callable[[], None] | None = None,
+        on_head: HeadFn | None = None,
     ) -> OcpiReply:
-        """``on_sent`` is called once the request waits for the network (the pull
-        prepares a page while the partner works on the next)."""
+        """``on_sent``: called once the request waits for the network (the pull
+        prepares a page while the partner works on the next); ``on_head``: called
+        with the response headers before the body is read (the pull asks for the
+        next page meanwhile)."""
         check_url(url, self.allow_insecure)
         request_id = str(uuid.uuid4())
         send_headers = {
@@ -159,7 +179,9 @@ class PartnerClient:
                 content=content,
                 params=params,
                 headers=send_headers,
-                extensions={"trace": _on_sent_trace(on_sent)} if on_sent else None,
+                extensions=(
+                    {"trace": _progress_trace(on_sent, on_head)} if on_sent or on_head else None
+                ),
             )
         except httpx.HTTPError as exc:
             raise PartnerCallError(

@@ -1,5 +1,9 @@
 """Walking a partner's Sender list page by page (the pull's crawl, see ``sync.pull``).
 
+A Link is asked for as soon as the response head that carries it is read, while
+the body is still arriving (``Pager.asked``): the partner builds the next page
+meanwhile instead of after we have read and parsed this one.
+
 Pages follow the partner's ``Link``; when a Link is missing or unusable (other
 scheme/host than the endpoint, unparseable, not advancing, or answered with an
 error: extrawest-ocpi publishes ``https`` links with ``date_from=None``) the walk
@@ -19,7 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import msgspec
 
-from roamkit.partners.client import OcpiReply, PartnerCallError, PartnerClient
+from roamkit.partners.client import HeadFn, OcpiReply, PartnerCallError, PartnerClient
 from roamkit.protocol.pagination import next_link
 from roamkit.protocol.timeutil import format_datetime
 from roamkit.store.tables import Partner
@@ -98,6 +102,9 @@ class Pager:
         self.use_links = use_links
         self.fallback: str | None = None
         self.pages = 0
+        """Pages walked (fetched and handed to ``next``)."""
+        self._ahead: tuple[PageRequest, asyncio.Future[Page]] | None = None
+        """The Link of the last response head, already asked for."""
         self._last_total: int | None = None
         self._max_total = 0
         ep = urlsplit(endpoint)
@@ -125,6 +132,7 @@ class Pager:
     async def _get(
         self, req: PageRequest, attempts: int, on_sent: Callable[[], None] | None
     ) -> OcpiReply:
+        on_head = self._read_ahead(req) if self.use_links else None
         for attempt in range(attempts):
             try:
                 return await self.client.call(
@@ -136,6 +144,7 @@ class Pager:
                     params=req.params,
                     raw_data=True,
                     on_sent=on_sent,
+                    on_head=on_head,
                 )
             except PartnerCallError as exc:
                 if attempt + 1 >= attempts or not _transient(exc):
@@ -153,7 +162,6 @@ class Pager:
                 return await self.fetch(self._by_offset(req.offset), on_sent)
         else:
             reply = await self._get(req, 1 + RETRIES, on_sent)
-        self.pages += 1
         limit = _int_header(reply, "x-limit")
         if limit:
             self.limit = limit
@@ -165,8 +173,44 @@ class Pager:
             link=next_link(reply.headers.get("link")),
         )
 
+    def _read_ahead(self, req: PageRequest) -> HeadFn:
+        """On a successful response head with a usable Link, ask for that page at
+        once (one page ahead at most; ``next`` still decides, from the whole page,
+        whether it is the right one)."""
+
+        def on_head(status: int, headers: list[tuple[bytes, bytes]]) -> None:
+            if self._ahead is not None or not 200 <= status < 300 or not self.use_links:
+                return
+            link = next_link(_raw_header(headers, b"link"))
+            guess = self._link_request(link, req.offset, None) if link else None
+            if isinstance(guess, PageRequest):
+                self._ahead = (guess, asyncio.ensure_future(self.fetch(guess)))
+
+        return on_head
+
+    def asked(self, req: PageRequest) -> asyncio.Future[Page] | None:
+        """The fetch of ``req`` if it was asked for ahead; a different page asked
+        for ahead is dropped (the list moved, or the Link skipped objects)."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is None:
+            return None
+        guess, fetch = ahead
+        if (guess.url, guess.params) != (req.url, req.params):
+            drop(fetch)
+            return None
+        if guess.offset != req.offset:  # a cursor Link: where it starts is known now
+            return asyncio.ensure_future(_starting_at(fetch, req.offset))
+        return fetch
+
+    def close(self) -> None:
+        """Drop a page asked for ahead that nobody will read."""
+        if self._ahead is not None:
+            drop(self._ahead[1])
+            self._ahead = None
+
     def next(self, page: Page) -> PageRequest | None:
         """The request for the page after ``page``, or None when the list is done."""
+        self.pages += 1
         count = len(page.items)
         if count == 0:
             return None
@@ -205,19 +249,54 @@ class Pager:
 
     def _follow(self, link: str, offset: int, expected: int) -> PageRequest | None:
         """The Link as a request, or None when it cannot be trusted."""
+        followed = self._link_request(link, offset, expected)
+        if isinstance(followed, str):
+            self._abandon_links(followed)
+            return None
+        if followed.offset > expected:
+            return None  # it would skip objects we have not seen: offset paging this once
+        return followed
+
+    def _link_request(self, link: str, offset: int, expected: int | None) -> PageRequest | str:
+        """The Link of the page at ``offset`` as a request, or why it is unusable. A
+        Link without an offset (a cursor) starts at ``expected``, the end of that
+        page: unknown (None) before its body is read, and then ``offset`` stands in."""
         try:
             parts = urlsplit(link)
             query = parse_qs(parts.query)
-            link_offset = int(query["offset"][-1]) if "offset" in query else expected
+            link_offset = int(query["offset"][-1]) if "offset" in query else None
         except ValueError:
-            self._abandon_links(f"unparseable Link {link!r}")
-            return None
+            return f"unparseable Link {link!r}"
         if (parts.scheme.lower(), parts.netloc.lower()) != self._origin:
-            self._abandon_links(f"Link {link!r} is not on the endpoint's scheme and host")
-            return None
-        if link_offset <= offset:
-            self._abandon_links(f"Link {link!r} does not advance the offset")
-            return None
-        if link_offset > expected:
-            return None  # it would skip objects we have not seen: offset paging this once
+            return f"Link {link!r} is not on the endpoint's scheme and host"
+        if link_offset is not None and link_offset <= offset:
+            return f"Link {link!r} does not advance the offset"
+        if link_offset is None:
+            link_offset = expected if expected is not None else offset
         return PageRequest(link, None, link_offset)
+
+
+def _raw_header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
+    """The first header ``name`` (lower case) of a raw response head."""
+    for key, value in headers:
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None
+
+
+async def _starting_at(fetch: asyncio.Future[Page], offset: int) -> Page:
+    page = await fetch
+    page.offset = offset
+    return page
+
+
+def drop(task: asyncio.Future[Any]) -> None:
+    """Cancel a task nobody will wait for, and consume its outcome (no "exception
+    never retrieved")."""
+    task.cancel()
+    task.add_done_callback(_consume)
+
+
+def _consume(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()

@@ -43,7 +43,7 @@ from roamkit.protocol.timeutil import parse_datetime
 from roamkit.store.db import JsonText
 from roamkit.store.tables import Partner
 from roamkit.sync import quarantine
-from roamkit.sync.paging import Page, Pager, PageRequest
+from roamkit.sync.paging import Page, Pager, PageRequest, drop
 
 Key = tuple[str, str, str]
 """(country_code, party_id, id): what identifies an object of one partner and module."""
@@ -219,7 +219,10 @@ class Preparer:
             while True:
                 request = pager.next(page)
                 # the partner works on the next page while this one is prepared
-                ahead = await _sent(pager, request) if request else None
+                if request is not None:
+                    ahead = pager.asked(request) or await _sent(pager, request)
+                else:
+                    ahead = None
                 prepared = self.prepare(page.items)
                 prepared.total = page.total
                 yield prepared
@@ -229,8 +232,8 @@ class Preparer:
                 ahead = None
         finally:
             if ahead is not None:
-                ahead.cancel()
-                ahead.add_done_callback(retrieve)
+                drop(ahead)
+            pager.close()
             self.use_links = pager.use_links
             self.fallback = self.fallback or pager.fallback
         yield PassEnd(phase, pager.pages, self.use_links, self.fallback, self.duplicates)
@@ -474,16 +477,9 @@ async def _sent(pager: Pager, request: PageRequest) -> asyncio.Future[Page]:
     try:
         await sent.wait()
     except BaseException:
-        ahead.cancel()
-        ahead.add_done_callback(retrieve)
+        drop(ahead)
         raise
     return ahead
-
-
-def retrieve(task: asyncio.Future[Any]) -> None:
-    """Consume an abandoned task's outcome (no "exception never retrieved")."""
-    if not task.cancelled():
-        task.exception()
 
 
 def _reason(exc: Exception) -> str:

@@ -53,6 +53,7 @@ from roamkit.store.bulk import BulkStatement
 from roamkit.store.db import Database
 from roamkit.store.tables import Partner, StoredObject, SyncState
 from roamkit.sync import quarantine
+from roamkit.sync.paging import drop
 from roamkit.sync.prepare import (
     _VALUE_COLUMNS,
     MODULES,
@@ -65,7 +66,6 @@ from roamkit.sync.prepare import (
     Preparer,
     Reject,
     insert_row,
-    retrieve,
     update_row,
 )
 
@@ -280,8 +280,7 @@ class _Sync:
                 await writes.popleft()
         except BaseException:
             for write in writes:
-                write.cancel()
-                write.add_done_callback(retrieve)
+                drop(write)
             raise
 
     async def _write_after(
