@@ -433,13 +433,20 @@ def test_unusable_link_falls_back_to_offset_paging(start_node, mode: str) -> Non
         assert summary["link_fallback"], summary
 
 
-def test_full_pull_removes_what_the_partner_no_longer_serves(start_node) -> None:
+@contextmanager
+def synced_fake(start_node: Callable[..., Node], count: int) -> Iterator[tuple[Node, FakeCpo]]:
+    """An eMSP that has pulled ``count`` locations (L0, L1, ...) from a fake CPO."""
     emsp = start_node("emsp", roles=["EMSP"], party_id="MSP")
     with fake_cpo() as fake:
-        for i in range(5):
+        for i in range(count):
             fake.add(f"L{i}", _old(i))
         register_fake(emsp, fake)
-        assert sync(emsp, partner="fake")["stored"] == 5
+        assert sync(emsp, partner="fake")["stored"] == count
+        yield emsp, fake
+
+
+def test_full_pull_removes_what_the_partner_no_longer_serves(start_node) -> None:
+    with synced_fake(start_node, 5) as (emsp, fake):
         del fake.objects["L1"]
         del fake.objects["L3"]
 
@@ -457,12 +464,7 @@ def test_full_pull_removes_what_the_partner_no_longer_serves(start_node) -> None
 def test_full_pull_keeps_what_the_partner_pushed_while_it_paged(start_node) -> None:
     """Removal after a full pull considers only what was held when it started: an
     object the partner pushes meanwhile exists there, even if no page showed it."""
-    emsp = start_node("emsp", roles=["EMSP"], party_id="MSP")
-    with fake_cpo() as fake:
-        for i in range(5):
-            fake.add(f"L{i}", _old(i))
-        register_fake(emsp, fake)
-        assert sync(emsp, partner="fake")["stored"] == 5
+    with synced_fake(start_node, 5) as (emsp, fake):
         del fake.objects["L1"]
         second_page = len(fake.requests) + 1
 
