@@ -14,7 +14,7 @@ import pytest
 
 from roamkit.partners.client import OcpiReply, _progress_trace
 from roamkit.store.tables import Partner
-from roamkit.sync.paging import Pager
+from roamkit.sync.paging import Pager, drop
 from roamkit.sync.prepare import _sent
 
 
@@ -85,9 +85,12 @@ ENDPOINT = "http://cpo.test/ocpi/2.2.1/locations"
 class _HeadFirstClient:
     """``PartnerClient.call`` stand-in: the head (``on_head``) comes before the body."""
 
-    def __init__(self, pages: dict[str, tuple[str | None, int]], total: int) -> None:
+    def __init__(
+        self, pages: dict[str, tuple[str | None, int]], total: int, slow: str = ""
+    ) -> None:
         self.pages = pages  # request URL -> (Link URL, objects on the page)
         self.total = total
+        self.slow = slow  # this page's body takes long
         self.log: list[tuple[str, str]] = []
 
     async def call(
@@ -102,7 +105,7 @@ class _HeadFirstClient:
             headers.append((b"link", f'<{link}>; rel="next"'.encode()))
         if on_head is not None:
             on_head(200, headers)
-        await asyncio.sleep(0.01)  # the body arrives
+        await asyncio.sleep(1 if key == self.slow else 0.01)  # the body arrives
         self.log.append(("read", key))
         items = [msgspec.Raw(b'{"id": "%d"}' % i) for i in range(count)]
         return OcpiReply(items, 1000, None, httpx.Headers(headers))
@@ -167,3 +170,23 @@ def test_a_link_that_skips_objects_is_asked_for_but_not_used() -> None:
     offsets, pager = _walk(client)
     assert offsets == [0, 3] and pager.pages == 2
     assert ("asked", f"{ENDPOINT}?offset=3") in client.log
+
+
+def test_a_cursor_page_asked_for_ahead_and_then_dropped_is_cancelled() -> None:
+    second = f"{ENDPOINT}?cursor=abc"
+    client = _HeadFirstClient({ENDPOINT: (second, 2), second: (None, 2)}, total=4, slow=second)
+
+    async def go() -> bool:
+        partner = Partner(name="cpo", version="2.2.1", token_out="t", token_encoding="auto")
+        pager = Pager(client, partner, ENDPOINT, None, None)  # type: ignore[arg-type]
+        page = await pager.fetch(pager.first())
+        request = pager.next(page)
+        assert request is not None
+        inner = pager._ahead[1]  # type: ignore[index]
+        placed = pager.asked(request)
+        assert placed is not None and placed is not inner
+        drop(placed)  # e.g. the pull was cancelled before it read the page
+        await asyncio.sleep(0.05)
+        return inner.cancelled()  # before asyncio.run cancels what is left
+
+    assert asyncio.run(go())

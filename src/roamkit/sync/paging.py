@@ -199,7 +199,10 @@ class Pager:
             drop(fetch)
             return None
         if guess.offset != req.offset:  # a cursor Link: where it starts is known now
-            return asyncio.ensure_future(_starting_at(fetch, req.offset))
+            placed = asyncio.ensure_future(_starting_at(fetch, req.offset))
+            # dropped before it ran, it would leave the fetch running unread
+            placed.add_done_callback(lambda task: drop(fetch) if task.cancelled() else None)
+            return placed
         return fetch
 
     def close(self) -> None:
