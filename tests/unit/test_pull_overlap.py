@@ -12,9 +12,10 @@ import httpx
 import msgspec
 import pytest
 
+from roamkit.aiotools import drop
 from roamkit.partners.client import OcpiReply, _progress_trace
 from roamkit.store.tables import Partner
-from roamkit.sync.paging import Pager, drop
+from roamkit.sync.paging import Pager
 from roamkit.sync.prepare import _sent
 
 

@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import msgspec
 
+from roamkit.aiotools import drop
 from roamkit.partners.client import HeadFn, OcpiReply, PartnerCallError, PartnerClient
 from roamkit.protocol.pagination import next_link
 from roamkit.protocol.timeutil import format_datetime
@@ -291,15 +292,3 @@ async def _starting_at(fetch: asyncio.Future[Page], offset: int) -> Page:
     page = await fetch
     page.offset = offset
     return page
-
-
-def drop(task: asyncio.Future[Any]) -> None:
-    """Cancel a task nobody will wait for, and consume its outcome (no "exception
-    never retrieved")."""
-    task.cancel()
-    task.add_done_callback(_consume)
-
-
-def _consume(task: asyncio.Future[Any]) -> None:
-    if not task.cancelled():
-        task.exception()

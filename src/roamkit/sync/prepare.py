@@ -28,6 +28,7 @@ import msgspec
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from roamkit.aiotools import drop
 from roamkit.domain.context import ConversionContext
 from roamkit.models.fastcheck import FastCheck
 from roamkit.models.v221.locations import Location as Location221
@@ -43,7 +44,7 @@ from roamkit.protocol.timeutil import parse_datetime
 from roamkit.store.db import JsonText
 from roamkit.store.tables import Partner
 from roamkit.sync import quarantine
-from roamkit.sync.paging import Page, Pager, PageRequest, drop
+from roamkit.sync.paging import Page, Pager, PageRequest
 
 Key = tuple[str, str, str]
 """(country_code, party_id, id): what identifies an object of one partner and module."""

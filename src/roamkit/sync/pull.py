@@ -42,6 +42,7 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from roamkit.aiotools import drop
 from roamkit.domain.context import ConversionContext
 from roamkit.gctools import gc_paused
 from roamkit.modules.results import Outcome
@@ -53,7 +54,6 @@ from roamkit.store.bulk import BulkStatement
 from roamkit.store.db import Database
 from roamkit.store.tables import Partner, StoredObject, SyncState
 from roamkit.sync import quarantine
-from roamkit.sync.paging import drop
 from roamkit.sync.prepare import (
     _VALUE_COLUMNS,
     MODULES,
