@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import msgspec
 
 from roamkit.aiotools import drop
@@ -182,7 +183,7 @@ class Pager:
         def on_head(status: int, headers: list[tuple[bytes, bytes]]) -> None:
             if self._ahead is not None or not 200 <= status < 300 or not self.use_links:
                 return
-            link = next_link(_raw_header(headers, b"link"))
+            link = next_link(httpx.Headers(headers).get("link"))
             guess = self._link_request(link, req.offset, None) if link else None
             if isinstance(guess, PageRequest):
                 self._ahead = (guess, asyncio.ensure_future(self.fetch(guess)))
@@ -278,14 +279,6 @@ class Pager:
         if link_offset is None:
             link_offset = expected if expected is not None else offset
         return PageRequest(link, None, link_offset)
-
-
-def _raw_header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
-    """The first header ``name`` (lower case) of a raw response head."""
-    for key, value in headers:
-        if key.lower() == name:
-            return value.decode("latin-1")
-    return None
 
 
 async def _starting_at(fetch: asyncio.Future[Page], offset: int) -> Page:

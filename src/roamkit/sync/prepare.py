@@ -180,11 +180,11 @@ class Preparer:
         self.endpoint = endpoint
         self.held = held
         """What the store held at the start, plus what this sync planned since."""
-        self._heads = bool(held) and partner.version != "2.1.1"
+        self.version = partner.version or "2.2.1"
+        self._heads = bool(held) and self.version != "2.1.1"
         """Look at keys before validating (``_unchanged_head``): worth it when the
         store held objects at the start (a re-sync is mostly unchanged ones); on a
         first sync the rare copy is caught after the check."""
-        self.version = partner.version or "2.2.1"
         self.latest: dict[Key, datetime] = {}
         """Planned in this sync (newest ``last_updated``): later copies are duplicates."""
         self.duplicates = 0
