@@ -231,8 +231,9 @@ async def _held(db: Database, module: str, owner_id: int) -> _Held:
         )
         held = _Held({}, {})
         for row_id, cc, pid, oid, last_updated in rows:
-            held.last_updated[(cc, pid, oid)] = last_updated
-            held.row_ids[(cc, pid, oid)] = row_id
+            key = (cc, pid, oid)
+            held.last_updated[key] = last_updated
+            held.row_ids[key] = row_id
         return held
 
 
