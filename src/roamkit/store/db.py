@@ -99,9 +99,12 @@ def _json_dumps(value: Any) -> str:
 
 def _sqlite_pragmas(dbapi_conn: Any, _: Any) -> None:
     cursor = dbapi_conn.cursor()
-    # Page size stays SQLite's 4 kB: 16 kB pages made a 10,000-row bulk insert 0.38 s ->
-    # 0.24 s, but every small write (an EVSE status change) then logs 16 kB pages, and
-    # the push-latency p99 went from 179 ms to 5.6 s (bench/RESULTS.md, session 5).
+    # 8 kB pages, for new files only (an existing file keeps its size). A location is
+    # ~2.2 kB: a 4 kB page holds one and wastes the rest, so a 10,000-location pull logs
+    # ~9,500 pages and copies each again at the checkpoint; with 8 kB ~3,500 (the insert
+    # alone 0.21 -> 0.15 s, the pull 8 % faster). 16 kB cost the push path (p99 179 ms ->
+    # 5.6 s, session 5); 8 kB did not (p99 36 -> 25 ms). bench/RESULTS.md, sessions 5, 7.
+    cursor.execute("PRAGMA page_size=8192")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
