@@ -481,6 +481,33 @@ def test_full_pull_keeps_what_the_partner_pushed_while_it_paged(start_node) -> N
     assert sorted(k[2] for k in stored(emsp, partner="fake")) == ["L0", "L2", "L3", "L4", "LP"]
 
 
+def test_a_newer_copy_pushed_while_the_pull_pages_is_kept(start_node) -> None:
+    """The pull plans to insert an object it did not hold; the partner pushes a newer
+    copy before the batch is written. The insert meets the pushed row, the batch is
+    redone object by object, and the older pulled copy does not overwrite the push."""
+    emsp = start_node("emsp", roles=["EMSP"], party_id="MSP")
+    with fake_cpo() as fake:
+        for i in range(7):
+            fake.add(f"L{i}", _old(i))
+        register_fake(emsp, fake)
+
+        def push(fake: FakeCpo, index: int) -> None:
+            if index == 2:  # L5 was on the page before; all pages are written at the end
+                body = stamped(location("L5", name="pushed"), _old(30), "NL", "FAK")
+                path = "/ocpi/2.2.1/emsp/locations/NL/FAK/L5"
+                resp = emsp.ocpi("PUT", path, fake.emsp_token, json=body)
+                assert resp.json()["status_code"] == 1000, resp.text
+
+        fake.before_page = push
+        summary = sync(emsp, partner="fake", page_size=3)
+    assert summary["complete"] is True
+    assert (summary["stored"], summary["unchanged"]) == (6, 1), summary
+    docs = stored(emsp, partner="fake")
+    assert len(docs) == 7
+    assert docs[("NL", "FAK", "L5")]["name"] == "pushed"
+    assert docs[("NL", "FAK", "L4")]["name"] == "Location L4"
+
+
 def test_usable_link_is_followed(start_node) -> None:
     emsp = start_node("emsp", roles=["EMSP"], party_id="MSP")
     with fake_cpo() as fake:
