@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import random
+from datetime import UTC
 from typing import Any
 
 import orjson
@@ -162,6 +163,17 @@ _DATETIMES = [v for v in _BROKEN_VALUES if isinstance(v, str)] + [
     "2025-06-01T12:00:00.5Z",
     "2025-03-30T02:30:00+02:00",
     "2025-06-01T12:00:00-00:00",
+    # the canonical shape's fast path (fromisoformat) must agree with the model
+    "2025-06-01T24:00:00Z",
+    "2025-06-01T23:59:60Z",
+    "2025-02-29T12:00:00Z",
+    "2024-02-29T12:00:00Z",
+    "2025-13-01T12:00:00Z",
+    "2025-06-01T12:00:0\u0663Z",
+    "2025-W22-7T12:00:00Z",
+    "2025-06-01t12:00:00Z",
+    "0001-01-01T00:00:00Z",
+    "9999-12-31T23:59:59Z",
 ]
 
 
@@ -180,3 +192,4 @@ def test_every_datetime_shape_gets_the_models_verdict_and_instant(value: str) ->
         model = _model_accepts(m221.Location, doc)
         assert model is not None, f"fast check passed {value!r} that the model refuses"
         assert utc_seconds(passed.last_updated) == model.last_updated  # type: ignore[attr-defined]
+        assert passed.last_updated.tzinfo is UTC  # compares fast (the pull compares many)

@@ -28,7 +28,7 @@ the model, which decides and gives the reason:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Annotated, Any, Literal
@@ -144,7 +144,7 @@ class FastCheck:
     """``check(raw)``: the object decoded (attributes as the model's fields; the
     ``exact`` ones as the model validates them), or None where the model must judge."""
 
-    def __init__(self, struct: Any, exact: dict[str, TypeAdapter[Any]]) -> None:
+    def __init__(self, struct: Any, exact: dict[str, Callable[[Any], Any]]) -> None:
         self._decode: Callable[[bytes], Any] = msgspec.json.Decoder(struct).decode
         self._exact = exact
 
@@ -166,19 +166,52 @@ class FastCheck:
             root = translator.struct(schema, exact)
         except _NoFastCheck:
             return None
-        adapters = {}
+        validators = {}
         for name in exact:
             info = model.model_fields[name]
-            adapters[name] = TypeAdapter(Annotated[info.annotation, *info.metadata])
-        return cls(root, adapters)
+            validate = TypeAdapter(Annotated[info.annotation, *info.metadata]).validate_python
+            if info.annotation is datetime and any(
+                getattr(m, "func", None) is _lenient_dt for m in info.metadata
+            ):
+                validate = _utc_datetime(validate)
+            validators[name] = validate
+        return cls(root, validators)
 
     def check(self, raw: bytes) -> Any | None:
         if _DOUBTFUL[0] in raw or _DOUBTFUL[1] in raw:  # two scans, no generator
             return None
         try:
             obj = self._decode(raw)
-            for name, adapter in self._exact.items():
-                setattr(obj, name, adapter.validate_python(getattr(obj, name)))
+            for name, validate in self._exact.items():
+                setattr(obj, name, validate(getattr(obj, name)))
         except (msgspec.ValidationError, msgspec.DecodeError, ValidationError):
             return None
         return obj
+
+
+def _utc_datetime(validate: Callable[[Any], datetime]) -> Callable[[Any], datetime]:
+    """The model's ``DateTime`` validation of an ``exact`` field, faster where it can be:
+    the shape partners send nearly always, ``YYYY-MM-DDThh:mm:ssZ``, through
+    ``datetime.fromisoformat`` (0.1 µs against 0.8; anything else, or a value it
+    refuses, through the model); the value in ``datetime.UTC``, which compares ten
+    times faster than pydantic's ``TzInfo(0)`` (the pull compares and writes every
+    ``last_updated``), the same instant."""
+
+    def exact(value: Any) -> datetime:
+        if (
+            type(value) is str
+            and len(value) == 20
+            and value[4] == "-"
+            and value[7] == "-"
+            and value[10] == "T"
+            and value[13] == ":"
+            and value[16] == ":"
+            and value[19] == "Z"
+        ):
+            try:
+                return datetime.fromisoformat(value)
+            except ValueError:
+                pass  # e.g. hour 24 or a non-ASCII digit: the model decides
+        return validate(value).replace(tzinfo=UTC)  # aware UTC already: same instant
+
+    return exact
