@@ -434,13 +434,20 @@ def test_unusable_link_falls_back_to_offset_paging(start_node, mode: str) -> Non
 
 
 @contextmanager
-def synced_fake(start_node: Callable[..., Node], count: int) -> Iterator[tuple[Node, FakeCpo]]:
-    """An eMSP that has pulled ``count`` locations (L0, L1, ...) from a fake CPO."""
+def registered_fake(start_node: Callable[..., Node], count: int) -> Iterator[tuple[Node, FakeCpo]]:
+    """An eMSP registered with a fake CPO that serves ``count`` locations (L0, L1, ...)."""
     emsp = start_node("emsp", roles=["EMSP"], party_id="MSP")
     with fake_cpo() as fake:
         for i in range(count):
             fake.add(f"L{i}", _old(i))
         register_fake(emsp, fake)
+        yield emsp, fake
+
+
+@contextmanager
+def synced_fake(start_node: Callable[..., Node], count: int) -> Iterator[tuple[Node, FakeCpo]]:
+    """An eMSP that has pulled ``count`` locations (L0, L1, ...) from a fake CPO."""
+    with registered_fake(start_node, count) as (emsp, fake):
         assert sync(emsp, partner="fake")["stored"] == count
         yield emsp, fake
 
@@ -485,11 +492,7 @@ def test_a_newer_copy_pushed_while_the_pull_pages_is_kept(start_node) -> None:
     """The pull plans to insert an object it did not hold; the partner pushes a newer
     copy before the batch is written. The insert meets the pushed row, the batch is
     redone object by object, and the older pulled copy does not overwrite the push."""
-    emsp = start_node("emsp", roles=["EMSP"], party_id="MSP")
-    with fake_cpo() as fake:
-        for i in range(7):
-            fake.add(f"L{i}", _old(i))
-        register_fake(emsp, fake)
+    with registered_fake(start_node, 7) as (emsp, fake):
 
         def push(fake: FakeCpo, index: int) -> None:
             if index == 2:  # L5 was on the page before; all pages are written at the end
