@@ -38,15 +38,11 @@ class UtcDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        value = value.astimezone(UTC)
+        value = _as_utc(value)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return None if value is None else _as_utc(value)
 
     def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
         """On SQLite, the text SQLAlchemy's ``DATETIME`` writes ("YYYY-MM-DD
@@ -61,11 +57,16 @@ class UtcDateTime(TypeDecorator[datetime]):
         def process(value: Any) -> Any:
             if type(value) is not datetime:
                 return generic(value)
-            if value.tzinfo is not UTC:
-                value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-            return value.isoformat(" ", "microseconds")[:26]  # without "+00:00"
+            return _as_utc(value).isoformat(" ", "microseconds")[:26]  # without "+00:00"
 
         return process
+
+
+def _as_utc(value: datetime) -> datetime:
+    """Aware, in ``datetime.UTC`` (naive values are taken as UTC)."""
+    if value.tzinfo is UTC:
+        return value
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 NAMING = {
