@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from roamkit import __version__
 from roamkit.api.own_data import router as own_data_api
 from roamkit.api.partners import router as partners_api
+from roamkit.api.sessions import router as sessions_api
 from roamkit.api.status_fastpath import StatusFastPath
 from roamkit.api.sync import router as sync_api
 from roamkit.api.tokens import router as tokens_api
@@ -19,6 +20,7 @@ from roamkit.config import Settings
 from roamkit.gctools import freeze_startup_heap
 from roamkit.modules import versions
 from roamkit.modules.registry import mounted
+from roamkit.modules.sessions.ticker import SessionTicker
 from roamkit.modules.tokens import fastpath as authorize_fast_path
 from roamkit.modules.tokens.authorize import Authorizer
 from roamkit.partners.client import PartnerClient
@@ -45,6 +47,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.authorizer = Authorizer(db, app.state.partner_client, settings)
         worker = PushWorker(db, app.state.partner_client, settings)
         worker.start()
+        ticker = SessionTicker(db, settings)
+        ticker.start()
         freeze_startup_heap()
         log.info(
             "roamkit %s serving %s as %s, versions %s",
@@ -56,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await ticker.stop()
             await worker.stop()
             await http.aclose()
             await db.dispose()
@@ -80,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(own_data_api)
     app.include_router(sync_api)
     app.include_router(tokens_api)
+    app.include_router(sessions_api)
     return app
 
 

@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from roamkit.cli_sessions import cdr_app, session_app
 from roamkit.cli_sync import sync_app
 from roamkit.config import Settings
 
@@ -26,6 +27,8 @@ app = typer.Typer(
 partner_app = typer.Typer(help="Manage OCPI partners (connections).", no_args_is_help=True)
 app.add_typer(partner_app, name="partner")
 app.add_typer(sync_app, name="sync")
+app.add_typer(session_app, name="session")
+app.add_typer(cdr_app, name="cdr")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -263,6 +266,9 @@ def location_put(file: JsonFile, api_url: ApiUrl = None) -> None:
 
 
 tariff_app = typer.Typer(help="Our own tariffs.", no_args_is_help=True)
+from roamkit.cli_tariff import tariff_price  # noqa: E402 - registered where tariff_app is made
+
+tariff_app.command("price")(tariff_price)
 app.add_typer(tariff_app, name="tariff")
 
 

@@ -8,9 +8,10 @@ points.
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import (
@@ -57,6 +58,18 @@ class Settings(BaseSettings):
     authorize_timeout: float = Field(3.0, gt=0)
     """CPO side: seconds to wait for the eMSP's real-time authorization before the
     whitelist type's fallback applies."""
+    session_push_interval: float = Field(60.0, gt=0, le=300)
+    """CPO side: seconds between two pushes of a running session's meter updates to the
+    eMSP (the updates in between are folded into the next PATCH). At most 300: a
+    running session is pushed at least every 5 minutes even without meter updates."""
+    tariff_change_policy: Literal["start", "current"] = "start"
+    """CPO side: a connector's tariff replaced during a session. ``start``: the tariff
+    valid at the start keeps applying to the whole session (the common practice 2.2.1
+    mod_tariffs.asciidoc describes); ``current``: the periods after the change use the
+    new tariff."""
+    cdr_dispute_tolerance: Decimal = Field(Decimal("0.01"), ge=0)
+    """eMSP side: a received CDR whose ``total_cost`` differs from our own pricing by
+    more than this (in the CDR's currency) is recorded as a dispute."""
     log_level: str = "info"
 
     @field_validator("roles", "versions", mode="before")

@@ -53,13 +53,16 @@ async def list_response(
     version: str,
     *,
     date_from_required: bool = False,
+    per_partner: bool = False,
 ) -> OcpiResponse:
     """GET list of our own objects of ``module`` in ``version``.
 
     2.1.1 partners see only what they may show publicly (no ``publish`` flag
     in 2.1.1); 2.2.1 partners get every object with its ``publish`` flag
     (2.2.1 #mod_locations_example_uc3: unpublished locations are still
-    exchanged so the eMSP can support its drivers).
+    exchanged so the eMSP can support its drivers). ``per_partner``: only the
+    objects concerning the caller (sessions and CDRs of its tokens, 2.1.1
+    mod_cdrs.md §1.2).
     """
     page = page_request(request, date_from_required=date_from_required)
     f = objects.ListFilter(
@@ -68,6 +71,7 @@ async def list_response(
         date_from=page.date_from,
         date_to=page.date_to,
         published_only=version == "2.1.1",
+        audience_id=caller.partner.id if per_partner else None,
     )
 
     async def load_ids() -> array[int]:

@@ -78,8 +78,10 @@ async def save(
     wire_v221: bytes | None,
     wire_v211: bytes | None,
     row: StoredObject | None = None,
+    audience_id: int | None = None,
 ) -> tuple[StoredObject, bool]:
-    """Insert or replace; returns (row, created)."""
+    """Insert or replace; returns (row, created). ``audience_id``: the one partner an
+    own session or CDR concerns (see ``StoredObject.audience_id``)."""
     created = row is None
     if row is None:
         row = StoredObject(
@@ -96,6 +98,7 @@ async def save(
     row.published = published
     row.wire_v221 = wire_v221
     row.wire_v211 = wire_v211
+    row.audience_id = audience_id
     changes.touch(session, key.module)
     return row, created
 
@@ -107,16 +110,22 @@ class ListFilter:
     date_from: datetime | None = None
     date_to: datetime | None = None
     published_only: bool = False
+    audience_id: int | None = None
+    """Only objects concerning this partner (own sessions and CDRs)."""
 
 
 @lru_cache(maxsize=64)
-def _ids_statement(version: str, published_only: bool, has_from: bool, has_to: bool) -> Select[Any]:
+def _ids_statement(
+    version: str, published_only: bool, has_from: bool, has_to: bool, has_audience: bool = False
+) -> Select[Any]:
     """The ids matching one shape of list filter, oldest first; built once (on the hot
     path building and hashing a fresh statement cost more than running it)."""
     t = StoredObject.__table__.c
     clauses: list[Any] = [t.module == bindparam("module"), t.owner_id == bindparam("owner_id")]
     if published_only:
         clauses.append(t.published.is_(True))
+    if has_audience:
+        clauses.append(t.audience_id == bindparam("audience_id"))
     if version == "2.1.1":
         clauses.append(t.wire_v211.is_not(None))
     if has_from:
@@ -138,12 +147,19 @@ _WIRE_BY_IDS = {
 async def list_ids(session: AsyncSession, f: ListFilter, version: str) -> array[int]:
     """Ids of every object a list request matches, in the order pages are served
     (by creation, 211-P-3 / 221-P-3). The page is then a slice: no SQL OFFSET walk."""
-    stmt = _ids_statement(version, f.published_only, f.date_from is not None, f.date_to is not None)
+    stmt = _ids_statement(
+        version,
+        f.published_only,
+        f.date_from is not None,
+        f.date_to is not None,
+        f.audience_id is not None,
+    )
     params = {
         "module": f.module,
         "owner_id": f.owner_id,
         "date_from": f.date_from,
         "date_to": f.date_to,
+        "audience_id": f.audience_id,
     }
     conn = await session.connection()
     return array("q", (row[0] for row in await conn.execute(stmt, params)))

@@ -146,6 +146,7 @@ class StoredObject(Base):
         Index("ix_objects_updated", "module", "owner_id", "last_updated"),
         # Sender GETs of one object carry no party in the URL (get_own).
         Index("ix_objects_id", "module", "owner_id", "object_id"),
+        Index("ix_objects_audience", "module", "owner_id", "audience_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -163,6 +164,10 @@ class StoredObject(Base):
     wire_v221: Mapped[bytes | None] = mapped_column(LargeBinary)
     wire_v211: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    audience_id: Mapped[int | None] = mapped_column(Integer)
+    """Our own sessions and CDRs concern one partner (the token's eMSP): only that
+    partner gets them in lists and pushes (2.1.1 mod_cdrs.md §1.2, 2.2.1
+    #mod_cdrs_cpo_get_method). None: every partner may see the object."""
 
 
 class Quarantine(Base):
@@ -224,3 +229,77 @@ class SyncState(Base):
     module: Mapped[str] = mapped_column(String(30), primary_key=True)
     last_success_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_full_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ChargingSession(Base):
+    """A charging session at one of our own charge points, as the charger side reported
+    it (CPO side): the meter samples, the tariff and location snapshots taken at the
+    start (2.2.1 #mod_cdrs_cdr_object: a CDR shows them as they were then), and the
+    push state. The OCPI Session derived from it is an ``objects`` row (module
+    ``sessions``), so lists and pushes read it like any other object."""
+
+    __tablename__ = "charging_sessions"
+    __table_args__ = (Index("ix_charging_sessions_push_due", "push_due_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20))
+    audience_id: Mapped[int | None] = mapped_column(Integer)
+    """The partner whose token started the session: the only one it is pushed to."""
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """Samples, snapshots, meter start: see ``modules.sessions.charging``."""
+    push_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    """When the next (throttled) PATCH to the eMSP is due; None when nothing is pending."""
+    pushed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class TariffVersion(Base):
+    """Every version of a partner's tariff we received (eMSP side), so a CDR is
+    re-priced with the version that applied to it, not the one that replaced it
+    later (2.2.1 mod_tariffs.asciidoc: a tariff changed during a session keeps
+    applying as it was at the start)."""
+
+    __tablename__ = "tariff_versions"
+    __table_args__ = (
+        UniqueConstraint(
+            "owner_id",
+            "country_code",
+            "party_id",
+            "tariff_id",
+            "last_updated",
+            name="uq_tariff_versions_key",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(Integer)
+    country_code: Mapped[str] = mapped_column(String(2))
+    party_id: Mapped[str] = mapped_column(String(3))
+    tariff_id: Mapped[str] = mapped_column(String(36))
+    last_updated: Mapped[datetime] = mapped_column(UtcDateTime)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class CdrDispute(Base):
+    """A received CDR whose totals our own pricing does not confirm (eMSP side),
+    or that names a token, location or tariff we do not know."""
+
+    __tablename__ = "cdr_disputes"
+    __table_args__ = (
+        Index("ix_cdr_disputes_cdr", "partner_id", "country_code", "party_id", "cdr_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partner_id: Mapped[int] = mapped_column(Integer)
+    country_code: Mapped[str] = mapped_column(String(2))
+    party_id: Mapped[str] = mapped_column(String(3))
+    cdr_id: Mapped[str] = mapped_column(String(39))
+    kind: Mapped[str] = mapped_column(String(30))
+    """price_mismatch, unknown_token, unknown_location, unknown_tariff, unpriceable."""
+    claimed_total: Mapped[str | None] = mapped_column(String(40))
+    expected_total: Mapped[str | None] = mapped_column(String(40))
+    difference: Mapped[str | None] = mapped_column(String(40))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """The reason in words and the engine's explanation, per charging period."""
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

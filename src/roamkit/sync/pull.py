@@ -46,6 +46,7 @@ from roamkit.aiotools import drop
 from roamkit.domain.context import ConversionContext
 from roamkit.gctools import gc_paused
 from roamkit.modules.results import Outcome
+from roamkit.modules.tariffs import service as tariffs
 from roamkit.partners import repository as repo
 from roamkit.partners.client import PartnerCallError, PartnerClient
 from roamkit.protocol.timeutil import format_datetime, utcnow
@@ -314,6 +315,12 @@ class _Sync:
             async with self.db.session() as session:
                 await _INSERT.run(session, inserts)
                 await _UPDATE_DOCUMENTS.run(session, updates)
+                if module == tariffs.MODULE:
+                    await tariffs.record_versions(
+                        session,
+                        owner,
+                        [(*i.key, i.last_updated, i.data) for i in items],
+                    )
                 if inserts or updates:
                     changes.touch(session, module)  # list caches see the change at commit
                 await self._quarantine(session, rejects)

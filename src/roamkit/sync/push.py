@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roamkit.config import Settings
@@ -54,6 +55,8 @@ async def build(
         from roamkit.modules.tokens.push import build as build_token
 
         return await build_token(session, partner, entry)
+    if entry.module in _OWN_RECORDS:
+        return await _build_record(session, partner, entry)
     version = partner.version or "2.2.1"
     url = _url(partner, entry)
     if entry.method == "DELETE":
@@ -96,3 +99,34 @@ def _patch_body(version: str, entry: OutboxEntry, ctx: ConversionContext) -> dic
     if not out:
         raise NothingToSend("nothing in this change exists in OCPI 2.1.1")
     return out
+
+
+_OWN_RECORDS = ("sessions", "cdrs")
+_SESSION_PATCH_211 = ("kwh", "total_cost", "status", "end_datetime", "charging_periods")
+
+
+async def _build_record(session: AsyncSession, partner: Partner, entry: OutboxEntry) -> PushRequest:
+    """Sessions (PUT, PATCH) and CDRs (POST) go to one partner, the token's eMSP, with
+    the wire form stored when they changed (2.1.1 embeds the Location, which was
+    snapshotted at the session's start)."""
+    version = partner.version or "2.2.1"
+    if entry.method == "POST":  # CDRs: to the endpoint itself (2.2.1 #mod_cdrs_post_method)
+        url = endpoint_url(partner, entry.module, "RECEIVER")
+        if url is None:
+            raise NothingToSend("partner has no cdrs receiver endpoint any more")
+    else:
+        url = _url(partner, entry)
+    if entry.method == "PATCH" and version != "2.1.1":
+        return PushRequest("PATCH", url, dict(entry.body or {}))
+    k = objects.ObjectKey(entry.module, OWN, entry.country_code, entry.party_id, entry.object_id)
+    row = await objects.get(session, k)
+    if row is None:
+        raise NothingToSend(f"{entry.module} {entry.object_id} no longer exists")
+    wire = row.wire_v211 if version == "2.1.1" else row.wire_v221
+    if wire is None:
+        raise NothingToSend(f"{entry.module} {entry.object_id} cannot be expressed in {version}")
+    body = orjson.loads(wire)
+    if entry.method == "PATCH":  # 2.1.1: what changes, periods as a whole (no append rule)
+        patch = {key: body[key] for key in _SESSION_PATCH_211 if key in body}
+        return PushRequest("PATCH", url, {**patch, "last_updated": body["last_updated"]})
+    return PushRequest(entry.method, url, body)

@@ -5,10 +5,13 @@ locations, may be deleted: 2.2.1 #mod_tariffs_delete_method)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roamkit.domain import canonical as c
@@ -18,7 +21,7 @@ from roamkit.modules.wirejson import wire_forms
 from roamkit.protocol.errors import NotFound, invalid_object
 from roamkit.store import objects
 from roamkit.store.objects import ObjectKey
-from roamkit.store.tables import StoredObject
+from roamkit.store.tables import StoredObject, TariffVersion
 
 MODULE = "tariffs"
 
@@ -47,7 +50,39 @@ async def store(
         wire_v211=wire_v211,
         row=row,
     )
+    if k.owner_id != objects.OWN:
+        await record_versions(
+            session,
+            k.owner_id,
+            [(k.country_code, k.party_id, k.object_id, tariff.last_updated, data)],
+        )
     return Outcome.CREATED if created else Outcome.UPDATED
+
+
+async def record_versions(
+    session: AsyncSession,
+    owner_id: int,
+    versions: Sequence[tuple[str, str, str, datetime, dict[str, Any]]],
+) -> None:
+    """Keep every version of a partner's tariff (``TariffVersion``): a CDR is checked
+    against the version it was priced with (``modules.cdrs.verify``). A version
+    already held is left as it is."""
+    if not versions:
+        return
+    rows = [
+        {
+            "owner_id": owner_id,
+            "country_code": cc.upper(),
+            "party_id": pid.upper(),
+            "tariff_id": tariff_id,
+            "last_updated": last_updated,
+            "data": data,
+        }
+        for cc, pid, tariff_id, last_updated, data in versions
+    ]
+    dialect = session.bind.dialect.name
+    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(TariffVersion)
+    await session.execute(stmt.on_conflict_do_nothing(), rows)
 
 
 async def put_tariff(session: AsyncSession, owner_id: int, tariff: c.Tariff) -> Outcome:

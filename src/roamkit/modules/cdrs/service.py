@@ -1,0 +1,93 @@
+"""CDRs: rules independent of version and transport (2.2.1 mod_cdrs.asciidoc,
+2.1.1 mod_cdrs.md). A CDR is immutable once received (#mod_cdrs_cdr_object,
+CHECKLIST 211-D-1 / 221-D-1): the same CDR posted again changes nothing and is
+answered like the first time; a different CDR under the same id is refused
+(corrections are Credit CDRs with a new id)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from roamkit.domain import canonical as c
+from roamkit.domain.context import ConversionContext
+from roamkit.domain.v211 import cdrs as conv211
+from roamkit.modules.results import Outcome
+from roamkit.modules.wirejson import v211_bytes
+from roamkit.protocol.errors import OcpiError
+from roamkit.protocol.status import StatusCode
+from roamkit.store import objects
+from roamkit.store.objects import ObjectKey
+from roamkit.store.tables import StoredObject
+
+MODULE = "cdrs"
+EXTRA = "_roamkit"
+"""Next to the canonical document: the Location a 2.1.1 CDR embeds (``location``)."""
+
+
+class CdrConflict(OcpiError):
+    """Another CDR under an id we already hold."""
+
+    http_status = 409
+    status_code = StatusCode.INVALID_PARAMETERS
+
+
+def key(owner_id: int, country_code: str, party_id: str, cdr_id: str) -> ObjectKey:
+    return ObjectKey(MODULE, owner_id, country_code.upper(), party_id.upper(), cdr_id)
+
+
+def load(row: StoredObject) -> c.CDR:
+    return c.CDR.model_validate(row.data)
+
+
+def embedded_location(data: dict[str, Any]) -> c.Location | None:
+    doc = (data.get(EXTRA) or {}).get("location")
+    return None if doc is None else c.Location.model_validate(doc)
+
+
+def _plain(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k != EXTRA}
+
+
+async def insert(
+    session: AsyncSession,
+    k: ObjectKey,
+    cdr: c.CDR,
+    *,
+    location: c.Location | None = None,
+    audience_id: int | None = None,
+) -> Outcome:
+    """Store a new CDR; our own also get their wire bytes per version (2.1.1 embeds
+    the Location). ``UNCHANGED`` for the same CDR again; ``CdrConflict`` for another."""
+    data = cdr.model_dump(mode="json", exclude_none=True)
+    row = await objects.get(session, k, for_update=True)
+    if row is not None:
+        if _plain(row.data) == data:
+            return Outcome.UNCHANGED
+        raise CdrConflict(
+            f"CDR {cdr.id!r} was received before with other content; CDRs cannot be "
+            "changed (send a Credit CDR and a new CDR, 2.2.1 #mod_cdrs_credit_cdrs)",
+        )
+    wire_v221 = wire_v211 = None
+    if k.owner_id == objects.OWN:
+        wire_v221 = orjson.dumps(data)
+        ctx = ConversionContext(country_code=cdr.country_code, party_id=cdr.party_id)
+        wire_v211 = v211_bytes(
+            cdr, lambda x, _ctx: conv211.from_canonical(x, location=location), ctx
+        )
+    doc = dict(data)
+    if location is not None:
+        doc[EXTRA] = {"location": location.model_dump(mode="json", exclude_none=True)}
+    await objects.save(
+        session,
+        k,
+        data=doc,
+        last_updated=cdr.last_updated,
+        published=True,
+        wire_v221=wire_v221,
+        wire_v211=wire_v211,
+        audience_id=audience_id,
+    )
+    return Outcome.CREATED

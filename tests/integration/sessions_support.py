@@ -1,0 +1,130 @@
+"""A CPO and an eMSP on loopback, ready to charge: the eMSP's token is at the CPO,
+the CPO's tariff and location are at the eMSP. Charger events go to the CPO's
+management API; what arrives is read from the eMSP's."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .ocpi_data import connector, evse, location, poll
+from .tokens_support import Pair, add_token, token_pair, wait_copy
+
+from support import Node
+
+TARIFF = {
+    "id": "T1",
+    "currency": "EUR",
+    "elements": [
+        {
+            "price_components": [
+                {"type": "FLAT", "price": 0.50, "step_size": 1},
+                {"type": "ENERGY", "price": 0.30, "step_size": 1},
+            ]
+        },
+    ],
+}
+PARKING = {"type": "PARKING_TIME", "price": 2.00, "step_size": 60}
+
+
+@dataclass
+class Charging:
+    pair: Pair
+    uid: str
+    location_id: str = "LOC1"
+    evse_uid: str = "LOC1-e1"
+    connector_id: str = "1"
+
+    @property
+    def cpo(self) -> Node:
+        return self.pair.cpo
+
+    @property
+    def emsp(self) -> Node:
+        return self.pair.emsp
+
+    def start(self, session_id: str, at: str | None = None, **extra: Any) -> dict[str, Any]:
+        body = {
+            "id": session_id,
+            "token_uid": self.uid,
+            "location_id": self.location_id,
+            "evse_uid": self.evse_uid,
+            "connector_id": self.connector_id,
+            **({"start": at} if at else {}),
+            **extra,
+        }
+        return self.cpo.api_data("POST", "/api/sessions", json=body)
+
+    def meter(self, session_id: str, meter: float, at: str | None = None, **extra: Any) -> Any:
+        body = {"meter": meter, **({"at": at} if at else {}), **extra}
+        return self.cpo.api_data("POST", f"/api/sessions/{session_id}/meter", json=body)
+
+    def stop(self, session_id: str, at: str | None = None, **extra: Any) -> dict[str, Any]:
+        body = {**({"at": at} if at else {}), **extra}
+        return self.cpo.api_data("POST", f"/api/sessions/{session_id}/stop", json=body)
+
+    def emsp_session(self, session_id: str) -> dict[str, Any] | None:
+        resp = self.emsp.api("GET", f"/api/sessions/{session_id}")
+        return resp.json()["data"] if resp.status_code == 200 else None
+
+    def emsp_cdr(self, cdr_id: str) -> dict[str, Any] | None:
+        resp = self.emsp.api("GET", f"/api/cdrs/{cdr_id}")
+        return resp.json()["data"] if resp.status_code == 200 else None
+
+    def wait_session(self, session_id: str, status: str, timeout: float = 15) -> dict[str, Any]:
+        def probe() -> dict[str, Any] | None:
+            got = self.emsp_session(session_id)
+            return got if got and got["status"] == status else None
+
+        return poll(probe, timeout=timeout, what=f"session {session_id} {status} at the eMSP")
+
+    def wait_cdr(self, cdr_id: str, timeout: float = 15) -> dict[str, Any]:
+        return poll(lambda: self.emsp_cdr(cdr_id), timeout=timeout, what=f"CDR {cdr_id}")
+
+    def disputes(self) -> list[dict[str, Any]]:
+        return self.emsp.api_data("GET", "/api/cdrs/disputes")  # type: ignore[no-any-return]
+
+    def put_tariff(self, tariff: dict[str, Any]) -> None:
+        self.cpo.api_data("PUT", f"/api/tariffs/{tariff['id']}", json=tariff)
+
+    def wait_emsp_tariff(self, tariff_id: str, check: Any = None) -> dict[str, Any]:
+        cc, pid = self.cpo.settings.country_code, self.cpo.settings.party_id
+        path = f"/ocpi/{self.pair.version}/emsp/tariffs/{cc}/{pid}/{tariff_id}"
+
+        def probe() -> dict[str, Any] | None:
+            resp = self.emsp.ocpi("GET", path, token=self.pair.cpo_on_emsp)
+            if resp.status_code != 200 or resp.json().get("status_code") != 1000:
+                return None
+            data: dict[str, Any] = resp.json()["data"]
+            return data if check is None or check(data) else None
+
+        return poll(probe, what=f"tariff {tariff_id} at the eMSP")
+
+
+@contextmanager
+def charging_pair(
+    tmp: Path,
+    version: str = "2.2.1",
+    *,
+    tariff: dict[str, Any] | None = None,
+    time_zone: str = "Europe/Amsterdam",
+    cpo_settings: dict[str, Any] | None = None,
+) -> Iterator[Charging]:
+    settings = {"session_push_interval": 0.2, **(cpo_settings or {})}
+    with token_pair(tmp, version, cpo_settings=settings, slowness_hook=False) as pair:
+        ch = Charging(pair, uid="RFID0001")
+        add_token(pair.emsp, ch.uid, contract_id="NL-MSP-C00000001")
+        wait_copy(pair, ch.uid, lambda _: True)
+        tariff = tariff or TARIFF
+        ch.put_tariff(tariff)
+        loc = location(
+            ch.location_id,
+            time_zone=time_zone,
+            evses=[evse(ch.evse_uid, connectors=[connector("1", tariff_ids=[tariff["id"]])])],
+        )
+        pair.cpo.api_data("PUT", f"/api/locations/{ch.location_id}", json=loc)
+        ch.wait_emsp_tariff(tariff["id"])
+        yield ch

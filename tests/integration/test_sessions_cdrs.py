@@ -1,0 +1,270 @@
+"""Sessions and CDRs end to end: charger events at a CPO node become Sessions and a
+CDR at an eMSP node, over loopback, in both versions; the eMSP re-prices every CDR."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from .ocpi_data import envelope, poll
+from .sessions_support import PARKING, TARIFF, charging_pair
+
+
+def _cdr_total(cdr: dict[str, Any]) -> Decimal:
+    total = cdr["total_cost"]
+    return Decimal(str(total["excl_vat"] if isinstance(total, dict) else total))
+
+
+@pytest.mark.parametrize("version", ["2.2.1", "2.1.1"])
+def test_a_session_reaches_the_emsp_and_its_cdr_is_accepted(tmp_path: Path, version: str) -> None:
+    with charging_pair(tmp_path, version) as ch:
+        started = ch.start("S1", at="2026-11-20T10:00:00Z", meter_start=1000)
+        assert started["status"] == "ACTIVE" and started["kwh"] == 0
+        ch.wait_session("S1", "ACTIVE")
+        for i in range(1, 11):
+            ch.meter("S1", 1000 + 2 * i, at=f"2026-11-20T10:{6 * i - 1:02d}:00Z")
+        done = ch.stop("S1", at="2026-11-20T11:00:00Z", meter=1020)
+        assert done["session"]["status"] == "COMPLETED"
+        cdr = done["cdr"]
+        # FLAT 0.50 + 20 kWh x 0.30 = 6.50
+        assert cdr["total_cost"] == {"excl_vat": 6.5} and cdr["total_energy"] == 20
+        assert cdr["total_time"] == 1
+        got = ch.wait_session("S1", "COMPLETED")
+        assert Decimal(str(got["kwh"])) == 20
+        received = ch.wait_cdr("S1")
+        assert _cdr_total(received) == Decimal("6.5")
+        assert ch.disputes() == []
+
+        # Pull: the eMSP's GET list at the CPO holds it (date_from required for sessions).
+        base = f"{ch.cpo.url}/ocpi/{version}/cpo"
+        resp = ch.cpo.ocpi("GET", f"{base}/sessions", token=ch.pair.emsp_on_cpo)
+        envelope(resp, 200, 2001)
+        resp = ch.cpo.ocpi(
+            "GET",
+            f"{base}/sessions?date_from=2020-01-01T00:00:00Z",
+            token=ch.pair.emsp_on_cpo,
+        )
+        assert [s["id"] for s in envelope(resp, 200, 1000)["data"]] == ["S1"]
+        resp = ch.cpo.ocpi("GET", f"{base}/cdrs", token=ch.pair.emsp_on_cpo)
+        listed = envelope(resp, 200, 1000)["data"]
+        assert [c["id"] for c in listed] == ["S1"] and resp.headers["X-Total-Count"] == "1"
+        if version == "2.1.1":
+            assert listed[0]["location"]["id"] == "LOC1" and "auth_id" in listed[0]
+
+
+def test_meter_updates_are_throttled_into_patches_and_the_session_stays_whole(
+    tmp_path: Path,
+) -> None:
+    with charging_pair(tmp_path, cpo_settings={"session_push_interval": 60}) as ch:
+        ch.start("S2", at="2026-11-20T10:00:00Z")
+        ch.wait_session("S2", "ACTIVE")
+        for i in range(1, 6):
+            ch.meter("S2", i, at=f"2026-11-20T10:{10 * i:02d}:00Z")
+        # Held back by the throttle (60 s): the eMSP still has the start.
+        assert ch.emsp_session("S2")["kwh"] == 0
+        ch.stop("S2", at="2026-11-20T11:00:00Z")
+        got = ch.wait_session("S2", "COMPLETED")
+        cpo = ch.cpo.api_data("GET", "/api/sessions/S2")
+        assert got["kwh"] == cpo["kwh"] == 5
+        assert got["charging_periods"] == cpo["charging_periods"]
+        assert got["total_cost"] == cpo["total_cost"]
+
+
+def test_parking_after_charging_is_priced_as_parking(tmp_path: Path) -> None:
+    tariff = {
+        **TARIFF,
+        "elements": [{"price_components": [*TARIFF["elements"][0]["price_components"], PARKING]}],
+    }
+    with charging_pair(tmp_path, tariff=tariff) as ch:
+        ch.start("S3", at="2026-11-20T10:00:00Z")
+        ch.meter("S3", 10, at="2026-11-20T11:00:00Z", charging=False)  # full: parked from now
+        done = ch.stop("S3", at="2026-11-20T11:30:00Z")
+        cdr = done["cdr"]
+        assert cdr["total_parking_time"] == 0.5 and cdr["total_time"] == 1.5
+        # 0.50 + 10 x 0.30 + 0.5 h x 2.00
+        assert cdr["total_parking_cost"]["excl_vat"] == 1
+        assert cdr["total_cost"]["excl_vat"] == 4.5
+        ch.wait_cdr("S3")
+        assert ch.disputes() == []
+
+
+def test_an_invalid_session_is_never_billed(tmp_path: Path) -> None:
+    with charging_pair(tmp_path) as ch:
+        ch.start("S4", at="2026-11-20T10:00:00Z")
+        ch.meter("S4", 3, at="2026-11-20T10:10:00Z")
+        done = ch.stop("S4", at="2026-11-20T10:11:00Z", invalid=True, reason="ground fault")
+        assert done["session"]["status"] == "INVALID" and done["cdr"] is None
+        ch.wait_session("S4", "INVALID")
+        assert ch.cpo.api_data("GET", "/api/cdrs") == []
+        resp = ch.cpo.api("GET", "/api/cdrs/S4")
+        assert resp.status_code == 404
+
+
+def test_bad_charger_events_are_refused_with_an_envelope(tmp_path: Path) -> None:
+    with charging_pair(tmp_path) as ch:
+        resp = ch.cpo.api(
+            "POST",
+            "/api/sessions",
+            json={
+                "id": "X",
+                "token_uid": "NOPE",
+                "location_id": "LOC1",
+                "evse_uid": "LOC1-e1",
+                "connector_id": "1",
+            },
+        )
+        assert resp.status_code == 404 and "Unknown token" in resp.json()["status_message"]
+        resp = ch.cpo.api(
+            "POST",
+            "/api/sessions",
+            json={
+                "id": "X",
+                "token_uid": ch.uid,
+                "location_id": "LOC9",
+                "evse_uid": "E",
+                "connector_id": "1",
+            },
+        )
+        assert resp.status_code == 404 and resp.json()["status_code"] == 2003
+        ch.start("S5", at="2026-11-20T10:00:00Z", meter_start=50)
+        resp = ch.cpo.api("POST", "/api/sessions/S5/meter", json={"meter": 40})
+        envelope(resp, 200, 2001)  # the meter went backwards
+        resp = ch.cpo.api("POST", "/api/sessions/S5/meter", json={"meter": "lots"})
+        envelope(resp, 200, 2001)
+        resp = ch.cpo.api("POST", "/api/sessions/NOPE/stop", json={})
+        assert resp.status_code == 404
+        resp = ch.cpo.api(
+            "POST",
+            "/api/sessions",
+            json={
+                "id": "S5",
+                "token_uid": ch.uid,
+                "location_id": "LOC1",
+                "evse_uid": "LOC1-e1",
+                "connector_id": "1",
+            },
+        )
+        envelope(resp, 200, 2001)  # exists already
+
+
+def test_a_tariff_changed_during_the_session_keeps_applying_as_it_was(tmp_path: Path) -> None:
+    with charging_pair(tmp_path) as ch:
+        ch.start("S6", at="2026-11-20T10:00:00Z")
+        ch.meter("S6", 5, at="2026-11-20T10:30:00Z")
+        dearer = {
+            **TARIFF,
+            "elements": [{"price_components": [{"type": "ENERGY", "price": 0.90, "step_size": 1}]}],
+        }
+        ch.put_tariff(dearer)
+        ch.wait_emsp_tariff("T1", lambda t: t["elements"][0]["price_components"][0]["price"] == 0.9)
+        done = ch.stop("S6", at="2026-11-20T11:00:00Z", meter=10)
+        assert done["cdr"]["total_cost"]["excl_vat"] == 3.5  # 0.50 + 10 x 0.30: the old one
+        ch.wait_cdr("S6")
+        # The eMSP holds the newer version too, and still agrees: it priced with the old.
+        assert ch.disputes() == []
+
+
+def test_tariff_change_policy_current_prices_each_part_with_its_tariff(tmp_path: Path) -> None:
+    with charging_pair(tmp_path, cpo_settings={"tariff_change_policy": "current"}) as ch:
+        ch.start("S7", at="2026-11-20T10:00:00Z")
+        ch.meter("S7", 5, at="2026-11-20T10:30:00Z")
+        t2 = {
+            "id": "T2",
+            "currency": "EUR",
+            "elements": [{"price_components": [{"type": "ENERGY", "price": 0.40, "step_size": 1}]}],
+        }
+        ch.put_tariff(t2)
+        ch.wait_emsp_tariff("T2")
+        loc = ch.cpo.api_data("GET", "/api/locations/LOC1")
+        loc["evses"][0]["connectors"][0]["tariff_ids"] = ["T2"]
+        ch.cpo.api_data("PUT", "/api/locations/LOC1", json=loc)
+        ch.meter("S7", 6, at="2026-11-20T10:31:00Z")
+        done = ch.stop("S7", at="2026-11-20T11:00:00Z", meter=10)
+        cdr = done["cdr"]
+        assert {t["id"] for t in cdr["tariffs"]} == {"T1", "T2"}
+        assert {p.get("tariff_id") for p in cdr["charging_periods"]} == {"T1", "T2"}
+        ch.wait_cdr("S7")
+        assert ch.disputes() == []
+
+
+def test_the_same_cdr_posted_twice_is_stored_once_and_a_changed_one_is_refused(
+    tmp_path: Path,
+) -> None:
+    with charging_pair(tmp_path) as ch:
+        ch.start("S8", at="2026-11-20T10:00:00Z")
+        cdr = ch.stop("S8", at="2026-11-20T10:30:00Z", meter=4)["cdr"]
+        ch.wait_cdr("S8")
+        url = f"{ch.emsp.url}/ocpi/2.2.1/emsp/cdrs"
+        resp = ch.emsp.ocpi("POST", url, token=ch.pair.cpo_on_emsp, json=cdr)
+        envelope(resp, 200, 1000)
+        assert resp.headers["Location"].endswith("/emsp/cdrs/NL/CPO/S8")
+        assert len(ch.emsp.api_data("GET", "/api/cdrs", params={"received": True})) == 1
+        changed = {**cdr, "total_cost": {"excl_vat": 99}}
+        resp = ch.emsp.ocpi("POST", url, token=ch.pair.cpo_on_emsp, json=changed)
+        envelope(resp, 409, 2001)
+        got = ch.emsp.ocpi(
+            "GET", resp.headers.get("Location") or f"{url}/NL/CPO/S8", token=ch.pair.cpo_on_emsp
+        )
+        assert envelope(got, 200, 1000)["data"]["total_cost"] == cdr["total_cost"]
+        assert ch.disputes() == []
+
+
+def test_a_cdr_for_an_unknown_token_location_or_price_is_kept_and_disputed(
+    tmp_path: Path,
+) -> None:
+    with charging_pair(tmp_path) as ch:
+        ch.start("S9", at="2026-11-20T10:00:00Z")
+        cdr = ch.stop("S9", at="2026-11-20T10:30:00Z", meter=4)["cdr"]
+        ch.wait_cdr("S9")
+        url = f"{ch.emsp.url}/ocpi/2.2.1/emsp/cdrs"
+        stranger = {
+            **cdr,
+            "id": "S9-X",
+            "cdr_token": {**cdr["cdr_token"], "uid": "UNKNOWN1", "contract_id": "NL-MSP-X"},
+            "cdr_location": {**cdr["cdr_location"], "id": "LOC-NOWHERE"},
+            "total_cost": {"excl_vat": 2.5},
+        }
+        resp = ch.emsp.ocpi("POST", url, token=ch.pair.cpo_on_emsp, json=stranger)
+        assert envelope(resp, 201, 1000)
+        kinds = {d["kind"]: d for d in ch.disputes() if d["cdr_id"] == "S9-X"}
+        assert set(kinds) == {"unknown_token", "unknown_location", "price_mismatch"}
+        mismatch = kinds["price_mismatch"]
+        assert (mismatch["claimed_total"], mismatch["expected_total"]) == ("2.5", "1.7")
+        assert mismatch["detail"]["pricing"]["periods"]  # the engine explains itself
+        assert ch.emsp_cdr("S9-X") is not None
+
+
+def test_emsp_session_put_and_patch_are_idempotent(tmp_path: Path) -> None:
+    with charging_pair(tmp_path) as ch:
+        ch.start("S10", at="2026-11-20T10:00:00Z")
+        ch.meter("S10", 2, at="2026-11-20T10:10:00Z")
+        ch.meter("S10", 4, at="2026-11-20T10:20:00Z")
+        ch.wait_session("S10", "ACTIVE")
+        session = poll(
+            lambda: (s := ch.emsp_session("S10")) and s["kwh"] == 4 and s,
+            what="both readings at the eMSP",
+        )
+        url = f"{ch.emsp.url}/ocpi/2.2.1/emsp/sessions/NL/CPO/S10"
+        patch = {
+            "kwh": 6,
+            "charging_periods": [
+                {
+                    "start_date_time": "2026-11-20T10:20:00Z",
+                    "dimensions": [{"type": "ENERGY", "volume": 2}],
+                }
+            ],
+            "last_updated": "2030-01-01T00:00:00Z",
+        }
+        for _ in range(2):
+            resp = ch.emsp.ocpi("PATCH", url, token=ch.pair.cpo_on_emsp, json=patch)
+            envelope(resp, 200, 1000)
+        after = ch.emsp_session("S10")
+        assert len(after["charging_periods"]) == len(session["charging_periods"]) + 1
+        resp = ch.emsp.ocpi("PATCH", url, token=ch.pair.cpo_on_emsp, json={"kwh": 7})
+        envelope(resp, 200, 2001)  # 2.2.1: last_updated is required
+        resp = ch.emsp.ocpi(
+            "PATCH", url.replace("S10", "S-NONE"), token=ch.pair.cpo_on_emsp, json=patch
+        )
+        assert resp.status_code == 404
