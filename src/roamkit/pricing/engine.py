@@ -178,7 +178,11 @@ def price_periods(
     warnings: list[str] = []
     compiled = _compile_all(tariffs, version, warnings)
     items = _normalize(periods, start, end, version, reservation_end)
-    default = _session_tariff(compiled, default_tariff_id, start, version, warnings)
+    default = None
+    if not compiled:
+        warnings.append("no tariffs: nothing is priced")
+    elif any(p.tariff_id is None for p in items):
+        default = _session_tariff(compiled, default_tariff_id, start, warnings)
     used = _assign_tariffs(items, compiled, default, version, warnings)
     currency = _currency(currency, used, compiled, warnings)
 
@@ -234,6 +238,11 @@ def price_cdr(
             currency=cdr.currency,
         )  # fmt: skip
         carried = Money(cdr.total_cost, None)
+        figures = {
+            "total_energy": cdr.total_energy,
+            "total_time": cdr.total_time,
+            "total_parking_time": cdr.total_parking_time,
+        }
     else:
         if tariffs is None:
             tariffs = list(cdr.tariffs or [])
@@ -242,7 +251,12 @@ def price_cdr(
             time_zone=time_zone, version=version, currency=cdr.currency,
         )  # fmt: skip
         carried = Money(cdr.total_cost.excl_vat, cdr.total_cost.incl_vat)
-    _compare_carried(carried, pricing)
+        figures = {
+            "total_energy": cdr.total_energy,
+            "total_time": cdr.total_time,
+            "total_parking_time": cdr.total_parking_time,
+        }
+    _compare_carried(carried, figures, pricing)
     return pricing
 
 
@@ -318,12 +332,9 @@ def _session_tariff(
     compiled: list[CompiledTariff],
     default_tariff_id: str | None,
     start: datetime,
-    version: str,
     warnings: list[str],
-) -> CompiledTariff | None:
-    if not compiled:
-        warnings.append("no tariffs: nothing is priced")
-        return None
+) -> CompiledTariff:
+    """The tariff of the periods without ``tariff_id`` (module docstring)."""
     if default_tariff_id is not None:
         for t in compiled:
             if t.key == default_tariff_id.upper():
@@ -728,18 +739,27 @@ def _cap_text(capping: PriceCapping, total: Money) -> str:
     )
 
 
-def _compare_carried(carried: Money, pricing: Pricing) -> None:
-    ours = pricing.total_cost
-    for name, theirs, mine in (
-        ("excl_vat", carried.excl_vat, ours.excl_vat),
-        ("incl_vat", carried.incl_vat, ours.incl_vat),
-    ):
-        if theirs is None or mine is None:
+def _compare_carried(cost: Money, figures: dict[str, Decimal | None], pricing: Pricing) -> None:
+    """Warn where the CDR's own totals differ from the recomputed ones (compared at the
+    CDR's own precision, at least 2 decimals)."""
+    ours = {
+        "total_cost.excl_vat": pricing.total_cost.excl_vat,
+        "total_cost.incl_vat": pricing.total_cost.incl_vat,
+        "total_energy": pricing.total_energy,
+        "total_time": pricing.total_time,
+        "total_parking_time": pricing.total_parking_time,
+    }
+    theirs = {"total_cost.excl_vat": cost.excl_vat, "total_cost.incl_vat": cost.incl_vat}
+    theirs.update(figures)
+    for name, their in theirs.items():
+        mine = ours[name]
+        if their is None or mine is None:
             continue
-        places = max(2, -theirs.as_tuple().exponent)  # type: ignore[operator]
-        if round_money(mine, places) != round_money(theirs, places):
+        places = max(2, -their.as_tuple().exponent)  # type: ignore[operator]
+        if round_money(mine, places) != round_money(their, places):
             pricing.warnings.append(
-                f"the CDR's total_cost.{name} is {theirs}; recomputed: {round_money(mine, places)}"
+                f"the CDR says {name} {their}; recomputed from its periods: "
+                f"{round_money(mine, places).normalize():f}"
             )
 
 

@@ -110,11 +110,11 @@ class Piece:
         kind = self.component.type
         chosen = self.element
         restrictions = chosen.restrictions
-        held = "no restrictions" if restrictions is None else f"{restrictions.describe()}: hold"
+        held = "no restrictions" if restrictions is None else f"{restrictions.describe()}: all hold"
         where = "reservation elements" if period.reservation else "elements"
         text = (
-            f"element {chosen.index} ({held}) is the first of the {where} with a {kind} "
-            "component whose restrictions hold"
+            f"element {chosen.index} ({held}) is the first of the {where} with a price "
+            f"component of type {kind} whose restrictions hold"
         )
         skipped = []
         for element in self.lookup:

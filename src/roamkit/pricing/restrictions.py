@@ -111,7 +111,7 @@ def _clock(seconds: int) -> str:
 
 
 def _number(value: Decimal) -> str:
-    return format(value.normalize(), "f") if value == value.to_integral_value() else str(value)
+    return format(value.normalize(), "f")
 
 
 class Restrictions:
