@@ -9,6 +9,7 @@ per charging period and dimension, which tariff element applied and why
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -115,7 +116,7 @@ def _read_json(name: str, option: str) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise _BadInput(f"{option} {name}: cannot read it ({exc})") from None
     try:
-        return json.loads(text)
+        return json.loads(text, parse_float=Decimal)  # numbers exactly as written
     except json.JSONDecodeError as exc:
         raise _BadInput(
             f"{option} {name}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"

@@ -285,3 +285,40 @@ def test_build_wire_parse_price_is_stable_2_1_1(seed: int) -> None:
     b = price_periods([_RICH], parsed, start=start, end=end, time_zone=AMS, version="2.1.1")
     assert a.to_json() == b.to_json()
     assert not any("becomes active inside" in w for w in a.warnings), a.warnings
+
+
+def test_a_later_part_of_the_session_counts_kwh_and_duration_from_the_session_start() -> None:
+    """A tariff change at 30 minutes: the periods after it are built from the samples from
+    then on with ``session_start``; energies are cumulative since the session start, so
+    the kWh threshold (20) and the duration threshold (90 minutes) are the session's."""
+    first = tariff([element(pc("ENERGY", 1, 1))], id="A")
+    second = tariff(
+        [
+            element(pc("ENERGY", 1, 1), max_kwh=20),
+            element(pc("ENERGY", 2, 1), max_duration=5400),
+            element(pc("ENERGY", 3, 1)),
+        ],
+        id="B",
+    )
+    start = datetime(2024, 6, 3, 8, 0, tzinfo=UTC)
+    change = start + timedelta(minutes=30)
+    end = start + timedelta(minutes=120)
+    before = build_charging_periods(
+        first, samples(start, (0, 0, True), (30, 15, True)), end=change, time_zone=AMS
+    )
+    after = build_charging_periods(
+        second,
+        samples(start, (30, 15, True), (120, 35, False)),
+        end=end,
+        time_zone=AMS,
+        session_start=start,
+    )
+    assert [p.start_date_time - start for p in after] == [
+        timedelta(minutes=30),
+        timedelta(minutes=52, seconds=30),
+        timedelta(minutes=90),
+    ]
+    assert [dims(p)["ENERGY"] for p in after] == [D(5), D("8.333333"), D("6.666667")]
+    priced = price_periods([first, second], before + after, start=start, end=end, time_zone=AMS)
+    assert priced.warnings == []
+    assert priced.total_cost.excl_vat == D("15") + D("5") + D("16.666666") + D("20.000001")

@@ -99,6 +99,7 @@ def build_charging_periods(
     time_zone: str,
     version: str = "2.2.1",
     merge: bool = True,
+    session_start: datetime | None = None,
 ) -> list[c.ChargingPeriod]:
     """Charging periods for a session/CDR from meter samples (first sample = session start).
 
@@ -112,6 +113,11 @@ def build_charging_periods(
     ``tariff_id`` = the tariff's id. Volumes and rounding: module docstring.
     The last sample's energy is the session's total: no energy is added between
     it and ``end``.
+
+    ``session_start``: when the samples are only a part of the session (say, from
+    a tariff change on), the session's start, from which ``min/max_duration``
+    count (default: the first sample). Energies are cumulative since the session
+    start in any case, so kWh thresholds are the session's.
     """
     if version not in VERSIONS:
         raise PricingError(f"unknown OCPI version {version!r} (2.1.1 or 2.2.1)")
@@ -119,26 +125,26 @@ def build_charging_periods(
     readings = _readings(samples)
     end = as_utc(end).replace(microsecond=0)
     start = readings[0].at
+    origin = start if session_start is None else as_utc(session_start).replace(microsecond=0)
     if end < readings[-1].at:
         raise PricingError("the session ends before its last meter sample")
     compiled = None if tariff is None else compile_tariff(tariff, version)
-    instants = _instants(compiled, tz, start, end)
-    base = readings[0].energy_kwh
+    instants = _instants(compiled, tz, start, end, origin)
     pieces: list[_Piece] = []
     for index, sample in enumerate(readings):
         following = readings[index + 1] if index + 1 < len(readings) else None
         t1 = end if following is None else following.at
         if t1 <= sample.at:
             continue
-        e0 = sample.energy_kwh - base
-        e1 = e0 if following is None else following.energy_kwh - base
+        e0 = sample.energy_kwh
+        e1 = e0 if following is None else following.energy_kwh
         power = sample.power if version == "2.2.1" else None
         interval = [
             _Piece(a, b, ea, eb, sample.charging, sample.current, power)
             for (a, ea), (b, eb) in _pairs(_cuts(sample.at, t1, e0, e1, instants, compiled))
         ]
         for piece in interval:
-            piece.key = _key(piece, compiled, tz, start)
+            piece.key = _key(piece, compiled, tz, origin)
         if not merge:
             interval = _merged(interval)
             for piece in interval:
@@ -168,14 +174,14 @@ def _readings(samples: Sequence[MeterSample]) -> list[MeterSample]:
 
 
 def _instants(
-    compiled: CompiledTariff | None, tz: object, start: datetime, end: datetime
+    compiled: CompiledTariff | None, tz: object, start: datetime, end: datetime, origin: datetime
 ) -> list[datetime]:
     """Instants where a time-dependent restriction may switch."""
     if compiled is None or not compiled.time_dependent:
         return []
     found = set(wall_clock_instants(tz, start, end, compiled.marks)) if compiled.local else set()  # type: ignore[arg-type]
     for seconds in compiled.durations:
-        instant = start + timedelta(seconds=seconds)
+        instant = origin + timedelta(seconds=seconds)
         if start < instant < end:
             found.add(instant)
     return sorted(found)
@@ -235,7 +241,7 @@ def _dims(piece: _Piece, energy: Decimal, seconds: int) -> dict[str, Decimal]:
     return dims
 
 
-def _key(piece: _Piece, compiled: CompiledTariff | None, tz: object, start: datetime) -> tuple:
+def _key(piece: _Piece, compiled: CompiledTariff | None, tz: object, origin: datetime) -> tuple:
     """What must be equal for two consecutive pieces to be one period: the state, which
     elements are active, and the side of every power/current bound."""
     known = (piece.power is not None, piece.current is not None)
@@ -244,7 +250,7 @@ def _key(piece: _Piece, compiled: CompiledTariff | None, tz: object, start: date
     seconds = int((piece.end - piece.start).total_seconds()) if piece.charging else 0
     dims = _dims(piece, piece.e_end - piece.e_start, seconds)
     p_lo, p_hi, c_lo, c_hi = period_power_current(dims, seconds)
-    duration = int((piece.start - start).total_seconds())
+    duration = int((piece.start - origin).total_seconds())
     if compiled.local:
         local = piece.start.astimezone(tz)  # type: ignore[arg-type]
         moment = Moment(
