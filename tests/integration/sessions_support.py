@@ -4,16 +4,19 @@ management API; what arrives is read from the eMSP's."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .ocpi_data import connector, evse, location, poll
-from .tokens_support import Pair, add_token, token_pair, wait_copy
+from fastapi import FastAPI
+from starlette.responses import JSONResponse
 
 from support import Node
+
+from .ocpi_data import connector, evse, location, poll
+from .tokens_support import Pair, add_token, token_pair, wait_copy
 
 TARIFF = {
     "id": "T1",
@@ -112,9 +115,12 @@ def charging_pair(
     tariff: dict[str, Any] | None = None,
     time_zone: str = "Europe/Amsterdam",
     cpo_settings: dict[str, Any] | None = None,
+    emsp_hook: Callable[[FastAPI], None] | None = None,
 ) -> Iterator[Charging]:
     settings = {"session_push_interval": 0.2, **(cpo_settings or {})}
-    with token_pair(tmp, version, cpo_settings=settings, slowness_hook=False) as pair:
+    with token_pair(
+        tmp, version, cpo_settings=settings, slowness_hook=False, emsp_hook=emsp_hook
+    ) as pair:
         ch = Charging(pair, uid="RFID0001")
         add_token(pair.emsp, ch.uid, contract_id="NL-MSP-C00000001")
         wait_copy(pair, ch.uid, lambda _: True)
@@ -128,3 +134,29 @@ def charging_pair(
         pair.cpo.api_data("PUT", f"/api/locations/{ch.location_id}", json=loc)
         ch.wait_emsp_tariff(tariff["id"])
         yield ch
+
+
+@dataclass
+class Outage:
+    """The eMSP's CDR endpoint answers 503 while ``down``: a partner that is away."""
+
+    down: bool = False
+    refused: int = 0
+
+    def hook(self, app: FastAPI) -> None:
+        outage = self
+
+        class Middleware:
+            def __init__(self, inner: Any) -> None:
+                self.inner = inner
+
+            async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+                if outage.down and scope["type"] == "http" and "/emsp/cdrs" in scope["path"]:
+                    outage.refused += 1
+                    await JSONResponse({"message": "down for maintenance"}, 503)(
+                        scope, receive, send
+                    )
+                    return
+                await self.inner(scope, receive, send)
+
+        app.add_middleware(Middleware)

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from support import fresh_database
 
 from roamkit.store.db import Database
 from roamkit.store.tables import Base
+from support import fresh_database
 
 
 def _diff(url: str) -> list[object]:

@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from .ocpi_data import envelope, poll
-from .sessions_support import PARKING, TARIFF, charging_pair
+from .sessions_support import PARKING, TARIFF, Outage, charging_pair
 
 
 def _cdr_total(cdr: dict[str, Any]) -> Decimal:
@@ -268,3 +269,65 @@ def test_emsp_session_put_and_patch_are_idempotent(tmp_path: Path) -> None:
             "PATCH", url.replace("S10", "S-NONE"), token=ch.pair.cpo_on_emsp, json=patch
         )
         assert resp.status_code == 404
+
+
+def test_a_cdr_for_an_emsp_that_is_down_arrives_when_it_is_back(tmp_path: Path) -> None:
+    outage = Outage(down=True)
+    with charging_pair(tmp_path, emsp_hook=outage.hook) as ch:
+        ch.start("S11", at="2026-11-20T10:00:00Z")
+        ch.stop("S11", at="2026-11-20T10:30:00Z", meter=4)
+        poll(lambda: outage.refused >= 1, what="the CDR POST refused")
+        assert ch.emsp_cdr("S11") is None
+        outage.down = False
+        cdr = ch.wait_cdr("S11", timeout=20)  # the outbox retries (1 s, 2 s, ... backoff)
+        assert cdr["total_cost"] == {"excl_vat": 1.7}
+        assert ch.disputes() == []
+
+
+def test_a_throttled_update_goes_out_without_a_further_event(tmp_path: Path) -> None:
+    with charging_pair(tmp_path, cpo_settings={"session_push_interval": 1.5}) as ch:
+        ch.start("S12", at="2026-11-20T10:00:00Z")
+        ch.wait_session("S12", "ACTIVE")
+        ch.meter("S12", 1, at="2026-11-20T10:10:00Z")  # inside the interval: held back
+        ch.meter("S12", 3, at="2026-11-20T10:20:00Z")
+        held = ch.emsp_session("S12")
+        assert held is not None and held["kwh"] in (0, 1)
+        # The ticker sends the held state once the interval has passed.
+        got = poll(lambda: (s := ch.emsp_session("S12")) and s["kwh"] == 3 and s, timeout=10)
+        assert (
+            got["charging_periods"]
+            == ch.cpo.api_data("GET", "/api/sessions/S12")["charging_periods"]
+        )
+
+
+NIGHT_TARIFF = {
+    "id": "TN",
+    "currency": "EUR",
+    "elements": [
+        {
+            "price_components": [{"type": "ENERGY", "price": 0.20, "step_size": 1}],
+            "restrictions": {"start_time": "22:00", "end_time": "06:00"},
+        },
+        {"price_components": [{"type": "ENERGY", "price": 0.30, "step_size": 1}]},
+    ],
+}
+
+
+def test_a_session_across_midnight_and_the_dst_change(tmp_path: Path) -> None:
+    """Europe/Amsterdam, night of 24/25 October 2026: midnight (22:00Z, still CEST), then
+    the clocks go back at 03:00 CEST (01:00Z). The night price ends at 06:00 CET =
+    05:00Z, not 04:00Z as it would without the change. 2 kWh an hour from 21:30Z to
+    06:00Z: 15 kWh at night (0.20) and 2 kWh by day (0.30) = 3.60."""
+    with charging_pair(tmp_path, tariff=NIGHT_TARIFF) as ch:
+        ch.start("S13", at="2026-10-24T21:30:00Z")
+        for hour in range(1, 9):  # 22:30Z ... 05:30Z
+            at = f"2026-10-{24 + (21 + hour) // 24}T{(21 + hour) % 24:02d}:30:00Z"
+            ch.meter("S13", 2 * hour, at=at)
+        cdr = ch.stop("S13", at="2026-10-25T06:00:00Z", meter=17)["cdr"]
+        assert cdr["total_energy"] == 17 and cdr["total_time"] == 8.5
+        assert cdr["total_cost"]["excl_vat"] == 3.6
+        starts = [p["start_date_time"] for p in cdr["charging_periods"]]
+        assert "2026-10-25T05:00:00Z" in starts  # split where the night price ends
+        assert "2026-10-25T04:00:00Z" not in starts  # 06:00 CEST: no boundary any more
+        ch.wait_cdr("S13")
+        assert ch.disputes() == []
