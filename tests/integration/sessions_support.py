@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -157,6 +157,27 @@ class Outage:
                         scope, receive, send
                     )
                     return
+                await self.inner(scope, receive, send)
+
+        app.add_middleware(Middleware)
+
+
+@dataclass
+class Recorder:
+    """Records the method of every request to the eMSP's sessions endpoint."""
+
+    methods: list[str] = field(default_factory=list)
+
+    def hook(self, app: FastAPI) -> None:
+        recorder = self
+
+        class Middleware:
+            def __init__(self, inner: Any) -> None:
+                self.inner = inner
+
+            async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+                if scope["type"] == "http" and "/emsp/sessions/" in scope["path"]:
+                    recorder.methods.append(scope["method"])
                 await self.inner(scope, receive, send)
 
         app.add_middleware(Middleware)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from .ocpi_data import envelope, poll
-from .sessions_support import PARKING, TARIFF, Outage, charging_pair
+from .sessions_support import PARKING, TARIFF, Outage, Recorder, charging_pair
 
 
 def _cdr_total(cdr: dict[str, Any]) -> Decimal:
@@ -331,3 +331,21 @@ def test_a_session_across_midnight_and_the_dst_change(tmp_path: Path) -> None:
         assert "2026-10-25T04:00:00Z" not in starts  # 06:00 CEST: no boundary any more
         ch.wait_cdr("S13")
         assert ch.disputes() == []
+
+
+def test_readings_go_out_as_patches_that_append_periods(tmp_path: Path) -> None:
+    recorder = Recorder()
+    settings = {"session_push_interval": 0.01}
+    with charging_pair(tmp_path, cpo_settings=settings, emsp_hook=recorder.hook) as ch:
+        ch.start("S14", at="2026-11-20T10:00:00Z")
+        ch.wait_session("S14", "ACTIVE")
+        for i in range(1, 6):
+            ch.meter("S14", i, at=f"2026-11-20T10:{10 * i:02d}:00Z")
+            poll(lambda i=i: (s := ch.emsp_session("S14")) and s["kwh"] == i, what=f"kWh {i}")
+        ch.stop("S14", at="2026-11-20T11:00:00Z", meter=6)
+        got = ch.wait_session("S14", "COMPLETED")
+        assert recorder.methods[0] == "PUT" and set(recorder.methods[1:]) == {"PATCH"}
+        assert len(recorder.methods) == 7  # start, five readings, stop
+        cpo = ch.cpo.api_data("GET", "/api/sessions/S14")
+        assert got["charging_periods"] == cpo["charging_periods"]
+        assert len(got["charging_periods"]) == 6

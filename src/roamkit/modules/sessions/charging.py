@@ -160,6 +160,7 @@ def price_state(state: dict[str, Any], end: datetime) -> Priced:
     samples = _samples(state)
     segments = _segments(state)
     tz = state["time_zone"]
+    start = datetime.fromisoformat(state["start"])
     periods: list[c.ChargingPeriod] = []
     for i, (since, tariff) in enumerate(segments):
         until = segments[i + 1][0] if i + 1 < len(segments) else None
@@ -176,11 +177,15 @@ def price_state(state: dict[str, Any], end: datetime) -> Priced:
             [pricing.MeterSample(s.at, s.kwh, s.charging, s.current, s.power) for s in part],
             end=seg_end,
             time_zone=tz,
+            session_start=start,
+            # Every reading starts a period: what was sent stays as it was, so a PATCH
+            # only appends (2.2.1 #mod_sessions_patch_method); the spec allows periods
+            # in between (#mod_cdrs_charging_period).
+            merge=False,
         )
     used = [t for _, t in segments if t is not None]
     if not used:
         return Priced(periods, None, [])
-    start = datetime.fromisoformat(state["start"])
     priced = pricing.price_periods(used, periods, start=start, end=end, time_zone=tz)
     return Priced(periods, priced, used)
 
