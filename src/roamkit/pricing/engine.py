@@ -67,11 +67,12 @@ from __future__ import annotations
 import bisect
 import itertools
 from collections.abc import Sequence
-from datetime import datetime, timedelta
-from decimal import ROUND_HALF_EVEN, Decimal
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from roamkit.domain import canonical as c
 from roamkit.domain.context import ConversionContext
+from roamkit.gctools import gc_paused
 from roamkit.models.v211 import cdrs as w211
 from roamkit.pricing.errors import PricingError
 from roamkit.pricing.localtime import as_utc, wall_clock_instants, zone
@@ -80,7 +81,6 @@ from roamkit.pricing.pieces import Piece
 from roamkit.pricing.restrictions import Moment, period_power_current
 from roamkit.pricing.result import (
     PriceCapping,
-    PricedComponent,
     PricedPeriod,
     Pricing,
     hours,
@@ -97,8 +97,8 @@ _MAX_SPLIT_WARNINGS = 5
 
 
 class _Period:
-    """A charging period, normalized: UTC span, volumes by dimension type, time in
-    whole seconds, and what pricing learns about it."""
+    """A charging period, normalized: volumes by dimension type, time in whole seconds,
+    and what pricing learns about it."""
 
     __slots__ = (
         "dims",
@@ -106,7 +106,6 @@ class _Period:
         "energy",
         "flat",
         "index",
-        "memo",
         "moment",
         "parking_s",
         "pieces",
@@ -116,21 +115,31 @@ class _Period:
         "tariff",
         "tariff_id",
         "time_s",
-    )  # fmt: skip
+    )
 
-    def __init__(self, index: int, start: datetime, tariff_id: str | None) -> None:
+    def __init__(
+        self,
+        index: int,
+        start: datetime,
+        tariff_id: str | None,
+        dims: dict[str, Decimal],
+        flat: Decimal | None,
+    ) -> None:
         self.index = index
         self.start = start
         self.end = start
         self.tariff_id = tariff_id
-        self.dims: dict[str, Decimal] = {}
-        self.flat: Decimal | None = None
-        self.time_s = self.parking_s = self.reserved_s = 0
-        self.energy = ZERO
+        self.dims = dims
+        self.flat = flat
+        time = dims.get("TIME")
+        self.time_s = 0 if time is None else round(time * 3600)
+        parking = dims.get("PARKING_TIME")
+        self.parking_s = 0 if parking is None else round(parking * 3600)
+        self.reserved_s = 0
+        self.energy = dims.get("ENERGY", ZERO)
         self.reservation = False
         self.tariff: CompiledTariff | None = None
         self.moment: Moment | None = None
-        self.memo: dict[int, int] = {}
         self.pieces: list[Piece] = []
 
     @property
@@ -139,9 +148,17 @@ class _Period:
 
 
 def _seconds(volume: Decimal | None) -> int:
-    if volume is None:
-        return 0
-    return int((volume * 3600).to_integral_value(rounding=ROUND_HALF_EVEN))
+    """Hours → whole seconds, half-even (``round`` of a Decimal)."""
+    return 0 if volume is None else round(volume * 3600)
+
+
+def _utc(moment: datetime) -> datetime:
+    """``as_utc`` without the conversion for datetimes already in UTC (pydantic's own UTC
+    tzinfo included): they compare, subtract and print the same."""
+    tz = moment.tzinfo
+    if tz is UTC or (tz is not None and not tz.utcoffset(moment)):
+        return moment
+    return as_utc(moment)
 
 
 def price_periods(
@@ -174,7 +191,25 @@ def price_periods(
     if version not in VERSIONS:
         raise PricingError(f"unknown OCPI version {version!r} (2.1.1 or 2.2.1)")
     tz = zone(time_zone)
-    start, end = as_utc(start), as_utc(end)
+    with gc_paused():  # pricing makes no reference cycles (roamkit.gctools)
+        return _price_periods(
+            tariffs, periods, start, end, tz, version, reservation_end, default_tariff_id,
+            currency,
+        )  # fmt: skip
+
+
+def _price_periods(
+    tariffs: Sequence[c.Tariff | CompiledTariff],
+    periods: Sequence[c.ChargingPeriod | w211.ChargingPeriod],
+    start: datetime,
+    end: datetime,
+    tz: object,
+    version: str,
+    reservation_end: datetime | None,
+    default_tariff_id: str | None,
+    currency: str | None,
+) -> Pricing:
+    start, end = _utc(start), _utc(end)
     warnings: list[str] = []
     compiled = _compile_all(tariffs, version, warnings)
     items = _normalize(periods, start, end, version, reservation_end)
@@ -195,15 +230,18 @@ def price_periods(
     flat_dimension = version == "2.1.1" and any(p.flat is not None for p in items)
 
     pieces = _price(items, tz, start, origin, expired, flat_dimension)
-    step_notes = apply_step_sizes(pieces, version)
-    if any(not p.time_s and not p.parking_s and not p.reserved_s and p.end > p.start
-           and p.tariff is not None for p in items):  # fmt: skip
+    apply_step_sizes(pieces, version)
+    if any(
+        not p.time_s and not p.parking_s and not p.reserved_s and p.end > p.start
+        and p.tariff is not None and p.tariff.prices_time
+        for p in items
+    ):  # fmt: skip
         warnings.append(
             "some periods have no TIME, PARKING_TIME or RESERVATION_TIME dimension: time-based "
             "price components priced nothing there"
         )
     _warn_splits(items, tz, start, origin, warnings)
-    return _result(items, step_notes, currency, start, end, version, warnings)
+    return _result(items, currency, start, end, version, warnings)
 
 
 def price_cdr(
@@ -287,25 +325,26 @@ def _normalize(
     reservation_end: datetime | None,
 ) -> list[_Period]:
     items: list[_Period] = []
-    if reservation_end is not None:
-        reservation_end = as_utc(reservation_end)
+    previous: datetime | None = None
     for index, period in enumerate(periods):
-        p = _Period(index, as_utc(period.start_date_time), getattr(period, "tariff_id", None))
-        if items and p.start < items[-1].start:
+        at = _utc(period.start_date_time)
+        if previous is not None and at < previous:
             raise PricingError(
-                f"charging period {index} starts at {wire_datetime(p.start)}, before period "
-                f"{index - 1} ({wire_datetime(items[-1].start)}): periods must be in time order"
+                f"charging period {index} starts at {wire_datetime(at)}, before period "
+                f"{index - 1} ({wire_datetime(previous)}): periods must be in time order"
             )
-        dims = p.dims
+        previous = at
+        dims: dict[str, Decimal] = {}
+        flat = None
         for dimension in period.dimensions:
-            kind = str(dimension.type)
+            kind = dimension.type
             if kind == "FLAT":  # 2.1.1 only (mod_cdrs.md §4.3)
-                p.flat = (p.flat or ZERO) + dimension.volume
+                flat = dimension.volume if flat is None else flat + dimension.volume
             elif kind in dims:
                 dims[kind] += dimension.volume
             else:
                 dims[kind] = dimension.volume
-        items.append(p)
+        items.append(_Period(index, at, getattr(period, "tariff_id", None), dims, flat))
     for p, after in itertools.pairwise(items):
         p.end = after.start
     if items:
@@ -315,14 +354,14 @@ def _normalize(
                 f"starts ({wire_datetime(items[-1].start)})"
             )
         items[-1].end = end
-    for p in items:
-        dims = p.dims
-        p.time_s = _seconds(dims.get("TIME"))
-        p.parking_s = _seconds(dims.get("PARKING_TIME"))
-        p.energy = dims.get("ENERGY", ZERO)
-        if version == "2.2.1":
-            p.reserved_s = _seconds(dims.get("RESERVATION_TIME"))
-            if not p.reserved_s and reservation_end is not None and p.start < reservation_end:
+    if version == "2.2.1":
+        if reservation_end is not None:
+            reservation_end = as_utc(reservation_end)
+        for p in items:
+            reserved = p.dims.get("RESERVATION_TIME")
+            if reserved is not None:
+                p.reserved_s = round(reserved * 3600)
+            elif reservation_end is not None and p.start < reservation_end:
                 p.reserved_s = int((min(p.end, reservation_end) - p.start).total_seconds())
             p.reservation = p.reserved_s > 0
     return items
@@ -403,21 +442,38 @@ def _currency(
 
 
 def _moment(
-    p: _Period, at: datetime, tariff: CompiledTariff, tz: object, origin: datetime,
+    p: _Period,
+    at: datetime,
+    tariff: CompiledTariff,
+    tz: object,
+    origin: datetime,
     energy: Decimal,
-) -> Moment:  # fmt: skip
-    p_lo, p_hi, c_lo, c_hi = period_power_current(p.dims, p.time_s)
+) -> Moment:
+    """The restrictions' view of ``p`` at ``at``: wall clock (only when the tariff has
+    local restrictions), duration since ``origin``, energy so far, power and current
+    (only when the tariff has bounds on them)."""
+    if tariff.ranged:
+        p_lo, p_hi, c_lo, c_hi = period_power_current(p.dims, p.time_s)
+    else:
+        p_lo = p_hi = c_lo = c_hi = None
     duration = int((at - origin).total_seconds())
     if tariff.local:
         local = at.astimezone(tz)  # type: ignore[arg-type]
         return Moment(
-            local.hour * 3600 + local.minute * 60 + local.second, local.date(),
-            local.weekday(), duration, energy, p_lo, p_hi, c_lo, c_hi,
-        )  # fmt: skip
+            local.hour * 3600 + local.minute * 60 + local.second,
+            local.date(),
+            local.weekday(),
+            duration,
+            energy,
+            p_lo,
+            p_hi,
+            c_lo,
+            c_hi,
+        )
     return Moment(0, None, 0, duration, energy, p_lo, p_hi, c_lo, c_hi)
 
 
-def _choose(lookup: tuple[Element, ...], m: Moment, memo: dict[int, int]) -> Element | None:
+def _choose(lookup: tuple[Element, ...], m: Moment | None, memo: dict[int, int]) -> Element | None:
     """The first element of ``lookup`` whose restrictions hold at ``m``."""
     for element in lookup:
         restrictions = element.restrictions
@@ -425,7 +481,7 @@ def _choose(lookup: tuple[Element, ...], m: Moment, memo: dict[int, int]) -> Ele
             return element
         code = memo.get(element.index)
         if code is None:
-            code = memo[element.index] = restrictions.fails(m)
+            code = memo[element.index] = restrictions.fails(m)  # type: ignore[arg-type]
         if not code:
             return element
     return None
@@ -449,43 +505,49 @@ def _price(
             energy_so_far += p.energy
             continue
         if p.reservation:
-            m = p.moment = _moment(p, p.start, tariff, tz, start, ZERO)
+            m = p.moment = (
+                _moment(p, p.start, tariff, tz, start, ZERO) if tariff.restricted else None
+            )
+            memo: dict[int, int] = {}
             lookup = tariff.expired if expired else tariff.reserved
             if not flat_done[True]:
-                element = _choose(lookup["FLAT"], m, p.memo)
+                element = _choose(lookup["FLAT"], m, memo)
                 if element is not None:
                     flat_done[True] = True
                     _add(pieces, p, "FLAT", element, lookup["FLAT"], _ONE, 0, "reservation")
             if p.reserved_s:
-                element = _choose(lookup["TIME"], m, p.memo)
+                element = _choose(lookup["TIME"], m, memo)
                 if element is not None:
                     _add(pieces, p, "RESERVATION_TIME", element, lookup["TIME"], ZERO,
                          p.reserved_s, "reservation")  # fmt: skip
             continue
-        m = p.moment = _moment(p, p.start, tariff, tz, origin, energy_so_far)
+        m = p.moment = (
+            _moment(p, p.start, tariff, tz, origin, energy_so_far) if tariff.restricted else None
+        )
+        memo = {}
         energy_so_far += p.energy
         lookup = tariff.session
         if flat_dimension:
             if p.flat:
-                element = _choose(lookup["FLAT"], m, p.memo)
+                element = _choose(lookup["FLAT"], m, memo)
                 if element is not None:
                     _add(pieces, p, "FLAT", element, lookup["FLAT"], p.flat, 0, "fixed")
         elif not flat_done[False]:
-            element = _choose(lookup["FLAT"], m, p.memo)
+            element = _choose(lookup["FLAT"], m, memo)
             if element is not None:
                 flat_done[False] = True
                 category = "parking" if p.parking_only else "fixed"
                 _add(pieces, p, "FLAT", element, lookup["FLAT"], _ONE, 0, category)
         if p.energy:
-            element = _choose(lookup["ENERGY"], m, p.memo)
+            element = _choose(lookup["ENERGY"], m, memo)
             if element is not None:
                 _add(pieces, p, "ENERGY", element, lookup["ENERGY"], p.energy, 0, "energy")
         if p.time_s:
-            element = _choose(lookup["TIME"], m, p.memo)
+            element = _choose(lookup["TIME"], m, memo)
             if element is not None:
                 _add(pieces, p, "TIME", element, lookup["TIME"], ZERO, p.time_s, "time")
         if p.parking_s:
-            element = _choose(lookup["PARKING_TIME"], m, p.memo)
+            element = _choose(lookup["PARKING_TIME"], m, memo)
             if element is not None:
                 _add(pieces, p, "PARKING_TIME", element, lookup["PARKING_TIME"], ZERO,
                      p.parking_s, "parking")  # fmt: skip
@@ -537,6 +599,8 @@ def _warn_splits(
         m = p.moment
         if tariff is None or m is None or not p.pieces or p.end <= p.start:
             continue
+        if not (tariff.time_dependent or tariff.kwh_bounds or tariff.ranged):
+            continue
         base: tuple[int, ...] | None = None
         what: str | None = None
         phase_origin = start if p.reservation else origin
@@ -556,7 +620,7 @@ def _warn_splits(
                     what = f"at {wire_datetime(instant)}"
                     break
                 at += 1
-        if what is None and p.energy:
+        if what is None and p.energy and tariff.kwh_bounds:
             low, high = sorted((m.energy, m.energy + p.energy))
             for bound in tariff.kwh_bounds:
                 if low < bound < high:
@@ -566,7 +630,11 @@ def _warn_splits(
                     if _choices(p, crossed) != base:
                         what = f"at {bound} kWh"
                         break
-        if what is None:
+        if (
+            what is None
+            and tariff.ranged
+            and (m.power_lo != m.power_hi or m.current_lo != m.current_hi)
+        ):
             what = _straddled_range(p, m, tariff)
         if what is not None:
             found.append(
@@ -610,7 +678,6 @@ def _straddled_range(p: _Period, m: Moment, tariff: CompiledTariff) -> str | Non
 
 def _result(
     items: list[_Period],
-    step_notes: dict[int, str],
     currency: str,
     start: datetime,
     end: datetime,
@@ -619,41 +686,15 @@ def _result(
 ) -> Pricing:
     excl = dict.fromkeys(_CATEGORIES, ZERO)
     incl: dict[str, Decimal | None] = dict.fromkeys(_CATEGORIES, ZERO)
-    periods: list[PricedPeriod] = []
     for p in items:
-        components: list[PricedComponent] = []
-        period_excl, period_incl = ZERO, ZERO
         for piece in p.pieces:
-            money = piece.cost()
+            piece_excl, piece_incl = piece.settle()
             category = piece.category
-            excl[category] += money.excl_vat
-            period_excl += money.excl_vat
-            if money.incl_vat is None:
-                incl[category] = period_incl = None
-            else:
-                if incl[category] is not None:
-                    incl[category] += money.incl_vat  # type: ignore[operator]
-                if period_incl is not None:
-                    period_incl += money.incl_vat
-            components.append(piece.result(money, step_notes.get(id(piece))))
-        if p.reservation:
-            phase = "reservation"
-        elif p.time_s or p.energy or not p.parking_s:
-            phase = "charging"
-        else:
-            phase = "parking"
-        periods.append(
-            PricedPeriod(
-                start=p.start,
-                end=p.end,
-                tariff_id=None if p.tariff is None else p.tariff.id,
-                dimensions=dict(p.dims),
-                components=components,
-                cost=Money(period_excl, period_incl),
-                index=p.index,
-                phase=phase,
-            )
-        )
+            excl[category] += piece_excl
+            if piece_incl is None:
+                incl[category] = None
+            elif incl[category] is not None:
+                incl[category] += piece_incl  # type: ignore[operator]
     categories = {k: Money(excl[k], incl[k]) for k in _CATEGORIES}
     total = Money(ZERO, ZERO)
     for money in categories.values():
@@ -673,10 +714,33 @@ def _result(
         total_energy=sum((p.energy for p in items), ZERO),
         total_time=hours(int((end - start).total_seconds())),
         total_parking_time=hours(sum(p.parking_s for p in items)),
-        periods=periods,
         warnings=warnings,
         version=version,
         capping=capping,
+        breakdown=lambda: [_priced_period(p) for p in items],
+    )
+
+
+def _priced_period(p: _Period) -> PricedPeriod:
+    components = [piece.result() for piece in p.pieces]
+    cost = Money(ZERO, ZERO)
+    for component in components:
+        cost = cost + component.cost
+    if p.reservation:
+        phase = "reservation"
+    elif p.time_s or p.energy or not p.parking_s:
+        phase = "charging"
+    else:
+        phase = "parking"
+    return PricedPeriod(
+        start=p.start,
+        end=p.end,
+        tariff_id=None if p.tariff is None else p.tariff.id,
+        dimensions=dict(p.dims),
+        components=components,
+        cost=cost,
+        index=p.index,
+        phase=phase,
     )
 
 

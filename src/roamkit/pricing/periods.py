@@ -46,6 +46,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
 
 from roamkit.domain import canonical as c
+from roamkit.gctools import gc_paused
 from roamkit.pricing.errors import PricingError
 from roamkit.pricing.localtime import as_utc, wall_clock_instants, zone
 from roamkit.pricing.restrictions import Moment, period_power_current
@@ -122,6 +123,19 @@ def build_charging_periods(
     if version not in VERSIONS:
         raise PricingError(f"unknown OCPI version {version!r} (2.1.1 or 2.2.1)")
     tz = zone(time_zone)
+    with gc_paused():  # no reference cycles here either (roamkit.gctools)
+        return _build(tariff, samples, end, tz, version, merge, session_start)
+
+
+def _build(
+    tariff: c.Tariff | CompiledTariff | None,
+    samples: Sequence[MeterSample],
+    end: datetime,
+    tz: object,
+    version: str,
+    merge: bool,
+    session_start: datetime | None,
+) -> list[c.ChargingPeriod]:
     readings = _readings(samples)
     end = as_utc(end).replace(microsecond=0)
     start = readings[0].at

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from roamkit.pricing.money import ZERO, Money
 from roamkit.pricing.result import PricedComponent, hours
-from roamkit.pricing.tariff import Component, Element
+from roamkit.pricing.tariff import CompiledTariff, Component, Element
 
 if TYPE_CHECKING:
     from roamkit.pricing.engine import _Period
@@ -22,7 +22,8 @@ TIME_DIMENSIONS = frozenset(("TIME", "PARKING_TIME", "RESERVATION_TIME"))
 
 class Piece:
     """``volume`` (kWh, or a FLAT count) or ``seconds`` (time dimensions) as consumed;
-    ``billed``/``billed_seconds`` after step_size."""
+    ``billed``/``billed_seconds`` after step_size; ``excl``/``incl`` once ``settle`` ran;
+    ``note``: how step_size changed it, if it did."""
 
     __slots__ = (
         "billed",
@@ -31,11 +32,18 @@ class Piece:
         "component",
         "dimension",
         "element",
+        "excl",
+        "flat",
+        "incl",
+        "is_time",
         "lookup",
-        "period",
+        "moment",
+        "note",
+        "reservation",
         "seconds",
+        "tariff",
         "volume",
-    )  # fmt: skip
+    )
 
     def __init__(
         self,
@@ -48,7 +56,13 @@ class Piece:
         seconds: int,
         category: str,
     ) -> None:
-        self.period = period
+        # What the piece needs of its period, copied: a piece does not point back at its
+        # period (the period holds its pieces), so pricing leaves no reference cycles and
+        # no work for the cyclic garbage collector.
+        self.tariff: CompiledTariff = period.tariff  # type: ignore[assignment]
+        self.moment = period.moment
+        self.reservation = period.reservation
+        self.flat = period.flat
         self.dimension = dimension
         self.element = element
         self.component = component
@@ -58,29 +72,32 @@ class Piece:
         self.category = category
         self.billed = volume
         self.billed_seconds = seconds
+        self.is_time = dimension in TIME_DIMENSIONS
+        self.note: str | None = None
 
-    @property
-    def is_time(self) -> bool:
-        return self.dimension in TIME_DIMENSIONS
-
-    def cost(self) -> Money:
-        """Price x billed volume (time priced per hour), exact; including VAT when the
-        component has ``vat`` (or the cost is zero)."""
+    def settle(self) -> tuple[Decimal, Decimal | None]:
+        """(excl. VAT, incl. VAT) = price x billed volume (time priced per hour), exact;
+        including VAT when the component has ``vat`` (or the cost is zero). Kept in
+        ``excl``/``incl``."""
         component = self.component
-        if self.dimension in TIME_DIMENSIONS:
+        if self.is_time:
             excl = component.price * self.billed_seconds / 3600
         else:
             excl = component.price * self.billed
         factor = component.vat_factor
         if factor is not None:
-            return Money(excl, excl * factor)
-        return Money(excl, ZERO if not excl else None)
+            incl: Decimal | None = excl * factor
+        elif excl:
+            incl = None
+        else:
+            incl = ZERO
+        self.excl = excl
+        self.incl = incl
+        return excl, incl
 
-    def result(self, cost: Money, step_note: str | None) -> PricedComponent:
-        period = self.period
-        assert period.tariff is not None
+    def result(self) -> PricedComponent:
         component = self.component
-        if self.dimension in TIME_DIMENSIONS:
+        if self.is_time:
             volume, billed = hours(self.seconds), hours(self.billed_seconds)
             seconds, billed_seconds = self.seconds, self.billed_seconds
         else:
@@ -88,30 +105,29 @@ class Piece:
         return PricedComponent(
             dimension=self.dimension,
             type=component.type,
-            tariff_id=period.tariff.id,
+            tariff_id=self.tariff.id,
             element_index=self.element.index,
             price=component.price,
             vat=component.vat,
             step_size=component.step_size,
             volume=volume,
             billed_volume=billed,
-            cost=cost,
+            cost=Money(self.excl, self.incl),
             category=self.category,
             seconds=seconds,
             billed_seconds=billed_seconds,
-            explain=lambda: self.explain(step_note),
+            explain=self.explain,
         )
 
-    def explain(self, step_note: str | None) -> str:
+    def explain(self) -> str:
         """Which element, why the earlier ones with this dimension were skipped, and the
         step_size rounding."""
-        period = self.period
-        moment = period.moment
+        moment = self.moment
         kind = self.component.type
         chosen = self.element
         restrictions = chosen.restrictions
         held = "no restrictions" if restrictions is None else f"{restrictions.describe()}: all hold"
-        where = "reservation elements" if period.reservation else "elements"
+        where = "reservation elements" if self.reservation else "elements"
         text = (
             f"element {chosen.index} ({held}) is the first of the {where} with a price "
             f"component of type {kind} whose restrictions hold"
@@ -126,11 +142,11 @@ class Piece:
         if skipped:
             text += "; skipped " + "; ".join(skipped)
         if self.dimension == "FLAT":
-            if period.flat is not None and not period.reservation:
-                text += f"; FLAT dimension volume {period.flat} (2.1.1 mod_cdrs.md §4.3)"
+            if self.flat is not None and not self.reservation:
+                text += f"; FLAT dimension volume {self.flat} (2.1.1 mod_cdrs.md §4.3)"
             else:
-                phase = "reservation" if period.reservation else "session"
+                phase = "reservation" if self.reservation else "session"
                 text += f"; a FLAT fee is charged once per {phase}, in its first period with one"
-        if step_note:
-            text += "; " + step_note
+        if self.note:
+            text += "; " + self.note
         return text

@@ -41,6 +41,7 @@ from roamkit.pricing.localtime import DAY
 _TIME = re.compile(r"^(?:([01][0-9]|2[0-3]):([0-5][0-9])|(24):(00))$")
 _DATE = re.compile(r"^[12][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
 WEEKDAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
+_WEEKDAY = {name: number for number, name in enumerate(WEEKDAYS)}
 
 # Codes of the first restriction that fails (0: all hold), in the order they are checked.
 HOLDS = 0
@@ -139,18 +140,20 @@ class Restrictions:
 
     def __init__(self, source: c.TariffRestrictions, tariff_id: str, path: str) -> None:
         self._source = source
-        start = _seconds_of_day(source.start_time, tariff_id, f"{path}.start_time")
-        end = _seconds_of_day(source.end_time, tariff_id, f"{path}.end_time")
+        start_time, end_time = source.start_time, source.end_time
         self.window: tuple[int, int] | None = None
-        if start is not None or end is not None:
+        if start_time is not None or end_time is not None:
+            start = _seconds_of_day(start_time, tariff_id, path, "start_time")
+            end = _seconds_of_day(end_time, tariff_id, path, "end_time")
             s = 0 if start is None or start == DAY else start
             e = DAY if end is None or end in (0, DAY) else end
             if s != e and (s, e) != (0, DAY):
                 self.window = (s, e)
-        self.start_date = _date(source.start_date, tariff_id, f"{path}.start_date")
-        self.end_date = _date(source.end_date, tariff_id, f"{path}.end_date")
+        start_date, end_date = source.start_date, source.end_date
+        self.start_date = None if start_date is None else _date(start_date, tariff_id, path)
+        self.end_date = None if end_date is None else _date(end_date, tariff_id, path, "end")
         days = source.day_of_week
-        self.days = frozenset(WEEKDAYS.index(str(d)) for d in days) if days else None
+        self.days = frozenset(_WEEKDAY[d] for d in days) if days else None
         self.min_kwh = source.min_kwh
         self.max_kwh = source.max_kwh
         self.min_current = source.min_current
@@ -159,15 +162,14 @@ class Restrictions:
         self.max_power = source.max_power
         self.min_duration = source.min_duration
         self.max_duration = source.max_duration
-        self.reservation = None if source.reservation is None else str(source.reservation)
-        self.local = (
-            self.window is not None or self.days is not None
-            or self.start_date is not None or self.end_date is not None
-        )  # fmt: skip
+        reservation = source.reservation
+        self.reservation = None if reservation is None else str(reservation)
+        dated = self.days is not None or self.start_date is not None or self.end_date is not None
+        self.local = self.window is not None or dated
         marks: set[int] = set()
         if self.window is not None:
             marks.update(m % DAY for m in self.window)
-        if self.days is not None or self.start_date is not None or self.end_date is not None:
+        if dated:
             marks.add(0)
         self.marks = frozenset(marks)
 
@@ -290,23 +292,24 @@ def _unknown_or(
     return f"{what} {_number(value.quantize(Decimal('0.001')))} {unit} {op} {name} {_number(bound)}"  # type: ignore[arg-type]
 
 
-def _seconds_of_day(text: str | None, tariff_id: str, path: str) -> int | None:
+def _seconds_of_day(text: str | None, tariff_id: str, path: str, name: str) -> int | None:
     if text is None:
         return None
     match = _TIME.match(text)
     if match is None:
-        raise TariffError(tariff_id, path, f"{text!r} is not a time of day hh:mm (00:00-23:59)")
+        raise TariffError(
+            tariff_id, f"{path}.{name}", f"{text!r} is not a time of day hh:mm (00:00-23:59)"
+        )
     if match.group(3):
         return DAY
     return int(match.group(1)) * 3600 + int(match.group(2)) * 60
 
 
-def _date(text: str | None, tariff_id: str, path: str) -> date | None:
-    if text is None:
-        return None
+def _date(text: str, tariff_id: str, path: str, which: str = "start") -> date:
+    where = f"{path}.{which}_date"
     if _DATE.match(text) is None:
-        raise TariffError(tariff_id, path, f"{text!r} is not a date YYYY-MM-DD")
+        raise TariffError(tariff_id, where, f"{text!r} is not a date YYYY-MM-DD")
     try:
         return date.fromisoformat(text)
     except ValueError as exc:
-        raise TariffError(tariff_id, path, f"{text!r} is not a date ({exc})") from None
+        raise TariffError(tariff_id, where, f"{text!r} is not a date ({exc})") from None

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
+from functools import lru_cache
 from typing import Any
 
 from roamkit.pricing.money import Money, json_number
@@ -27,8 +28,9 @@ UNITS = {
 }  # fmt: skip
 
 
+@lru_cache(maxsize=65536)
 def hours(seconds: int) -> Decimal:
-    """Whole seconds as hours, to ``HOUR_PLACES`` decimals."""
+    """Whole seconds as hours, to ``HOUR_PLACES`` decimals (half-even)."""
     return (Decimal(seconds) / 3600).quantize(_HOUR_QUANTUM, rounding=ROUND_HALF_EVEN)
 
 
@@ -117,7 +119,7 @@ class PricedPeriod:
             "end_date_time": wire_datetime(self.end),
             "tariff_id": self.tariff_id,
             "phase": self.phase,
-            "dimensions": {k: json_number(v) for k, v in self.dimensions.items()},
+            "dimensions": {str(k): json_number(v) for k, v in self.dimensions.items()},
             "cost": self.cost.to_json(version),
             "components": [pc.to_json(version) for pc in self.components],
         }
@@ -145,7 +147,9 @@ class Pricing:
 
     ``total_time`` (hours) is the whole session, end - start; ``total_parking_time``
     (hours) the PARKING_TIME of the periods; both to 6 decimals. ``total_energy``
-    (kWh) is the sum of the periods' ENERGY, as given.
+    (kWh) is the sum of the periods' ENERGY, as given. ``periods`` (the breakdown,
+    ``PricedPeriod`` per charging period) is made on first access: totals are what
+    most callers need, and the breakdown costs more to make than they do.
     """
 
     currency: str
@@ -158,10 +162,18 @@ class Pricing:
     total_energy: Decimal
     total_time: Decimal
     total_parking_time: Decimal
-    periods: list[PricedPeriod]
     warnings: list[str]
     version: str = "2.2.1"
     capping: PriceCapping | None = None
+    breakdown: Callable[[], list[PricedPeriod]] = field(default=list, repr=False)
+    _periods: list[PricedPeriod] | None = field(default=None, repr=False)
+
+    @property
+    def periods(self) -> list[PricedPeriod]:
+        """Per charging period: what was priced, how and why."""
+        if self._periods is None:
+            self._periods = self.breakdown()
+        return self._periods
 
     def to_json(self, version: str | None = None) -> dict[str, Any]:
         """The ``roamkit tariff price`` output: 2.2.1 costs as ``{"excl_vat", "incl_vat"}``

@@ -44,42 +44,40 @@ _RULE_211 = "2.1.1 mod_tariffs.md §4.2"
 _RULE_221 = "2.2.1 mod_cdrs.asciidoc#mod_cdrs_step_size"
 
 
-def apply_step_sizes(pieces: list[Piece], version: str) -> dict[int, str]:
-    """Set ``billed``/``billed_seconds`` of ``pieces`` (in time order); returns an
-    explanation per piece that got an extra amount (``id(piece)`` → text)."""
-    notes: dict[int, str] = {}
+def apply_step_sizes(pieces: list[Piece], version: str) -> None:
+    """Set ``billed``/``billed_seconds`` of ``pieces`` (in time order), and the ``note`` of
+    each piece that got an extra amount."""
     if version == "2.1.1":
         groups: dict[tuple[str, int, str], list[Piece]] = {}
         for piece in pieces:
             if piece.dimension != "FLAT":
-                key = (piece.period.tariff.key, piece.element.index, piece.dimension)  # type: ignore[union-attr]
+                key = (piece.tariff.key, piece.element.index, piece.dimension)
                 groups.setdefault(key, []).append(piece)
         for group in groups.values():
-            _round(group, notes, "the session total of this price component", _RULE_211)
-        return notes
+            _round(group, "the session total of this price component", _RULE_211)
+        return
     energy = [p for p in pieces if p.dimension == "ENERGY"]
     times = [p for p in pieces if p.dimension in ("TIME", "PARKING_TIME")]
     reserved = [p for p in pieces if p.dimension == "RESERVATION_TIME"]
     rule = _RULE_221
     if energy:
-        _round(energy, notes, "the session total of ENERGY", rule)
+        _round(energy, "the session total of ENERGY", rule)
     if times:
         last = times[-1].dimension
         rounded = [p for p in times if p.dimension == last]
         what = f"the session total of {last}"
         if len(rounded) < len(times):
             what += f" (the last time-based dimension; {_other(last)} is not rounded)"
-        _round(rounded, notes, what, rule)
+        _round(rounded, what, rule)
     if reserved:
-        _round(reserved, notes, "the reservation time", rule)
-    return notes
+        _round(reserved, "the reservation time", rule)
 
 
 def _other(dimension: str) -> str:
     return "PARKING_TIME" if dimension == "TIME" else "TIME"
 
 
-def _round(group: list[Piece], notes: dict[int, str], what: str, rule: str) -> None:
+def _round(group: list[Piece], what: str, rule: str) -> None:
     last = group[-1]
     step = last.component.step_size
     if step <= 0:
@@ -92,7 +90,7 @@ def _round(group: list[Piece], notes: dict[int, str], what: str, rule: str) -> N
         extra = billed - total
         if extra:
             last.billed_seconds += extra
-            notes[id(last)] = (
+            last.note = (
                 f"{what}, {_duration(total)}, is billed as {_duration(billed)} (step_size "
                 f"{step} s of this component, {rule}): {_duration(extra)} added here"
             )
@@ -105,7 +103,7 @@ def _round(group: list[Piece], notes: dict[int, str], what: str, rule: str) -> N
     extra_kwh = billed_kwh - total_kwh
     if extra_kwh:
         last.billed = last.billed + extra_kwh
-        notes[id(last)] = (
+        last.note = (
             f"{what}, {_kwh(total_kwh)} kWh, is billed as {_kwh(billed_kwh)} kWh (step_size "
             f"{step} Wh of this component, {rule}): {_kwh(extra_kwh)} kWh added here"
         )

@@ -29,12 +29,13 @@ converted from 2.1.1 has none of them).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from roamkit.domain import canonical as c
 from roamkit.pricing.localtime import as_utc
+from roamkit.pricing.money import json_number
 from roamkit.pricing.restrictions import Restrictions
 
 VERSIONS = ("2.1.1", "2.2.1")
@@ -43,22 +44,34 @@ _RESERVATION_DIMENSIONS = ("FLAT", "TIME")
 _HUNDRED = Decimal(100)
 
 
-@dataclass(frozen=True, slots=True)
+@lru_cache(maxsize=256)
+def _path(index: int) -> str:
+    return f"elements[{index}].restrictions"
+
+
 class Component:
     """A PriceComponent: ``price`` per unit excluding VAT, ``vat`` in percent
-    (``None``: no VAT applicable / unknown), ``step_size`` in the dimension's
-    step multiplier (1 Wh, 1 s)."""
+    (``None``: no VAT applicable / unknown), ``step_size`` in the dimension's step
+    multiplier (1 Wh, 1 s), and ``vat_factor`` = ``(100 + vat) / 100`` (``None``
+    without ``vat``)."""
 
-    type: str
-    price: Decimal
-    vat: Decimal | None
-    step_size: int
-    vat_factor: Decimal | None
-    """``(100 + vat) / 100``, or ``None`` without ``vat``."""
+    __slots__ = ("price", "step_size", "type", "vat", "vat_factor")
+
+    def __init__(
+        self,
+        type: str,
+        price: Decimal,
+        vat: Decimal | None,
+        step_size: int,
+        vat_factor: Decimal | None,
+    ) -> None:
+        self.type = type
+        self.price = price
+        self.vat = vat
+        self.step_size = step_size
+        self.vat_factor = vat_factor
 
     def to_json(self, version: str) -> dict:
-        from roamkit.pricing.money import json_number
-
         out: dict = {"type": self.type, "price": json_number(self.price)}
         if self.vat is not None and version != "2.1.1":
             out["vat"] = json_number(self.vat)
@@ -109,7 +122,10 @@ class CompiledTariff:
         "min_price",
         "notes",
         "power_bounds",
+        "prices_time",
+        "ranged",
         "reserved",
+        "restricted",
         "session",
         "source",
         "start_date_time",
@@ -129,19 +145,47 @@ class CompiledTariff:
             compiled = self._element(index, element, v211)
             if compiled is not None:
                 self.elements.append(compiled)
-        self.session = self._lookup(lambda e: e.reservation is None, TARIFF_DIMENSIONS)
-        self.reserved = self._lookup(lambda e: e.reservation == "RESERVATION")
-        expires = self._lookup(lambda e: e.reservation == "RESERVATION_EXPIRES")
-        self.expired = {d: expires[d] + self.reserved[d] for d in _RESERVATION_DIMENSIONS}
-        restricted = [e.restrictions for e in self.elements if e.restrictions is not None]
+        session: dict[str, list[Element]] = {d: [] for d in TARIFF_DIMENSIONS}
+        reserved: dict[str, list[Element]] = {d: [] for d in _RESERVATION_DIMENSIONS}
+        expires: dict[str, list[Element]] = {d: [] for d in _RESERVATION_DIMENSIONS}
+        groups = {None: session, "RESERVATION": reserved, "RESERVATION_EXPIRES": expires}
+        restricted: list[Restrictions] = []
+        for e in self.elements:
+            group = groups[e.reservation]
+            for kind in e.components:
+                group[kind].append(e)
+            if e.restrictions is not None:
+                restricted.append(e.restrictions)
+        self.session = {d: tuple(v) for d, v in session.items()}
+        self.reserved = {d: tuple(v) for d, v in reserved.items()}
+        self.expired = {d: tuple(expires[d]) + self.reserved[d] for d in _RESERVATION_DIMENSIONS}
         self.local = any(r.local for r in restricted)
         self.marks = frozenset(m for r in restricted for m in r.marks)
-        self.durations = frozenset(
-            d for r in restricted for d in (r.min_duration, r.max_duration) if d is not None
-        )
-        self.kwh_bounds = _bounds(restricted, "min_kwh", "max_kwh")
-        self.power_bounds = _bounds(restricted, "min_power", "max_power")
-        self.current_bounds = _bounds(restricted, "min_current", "max_current")
+        durations: set[int] = set()
+        kwh: set[Decimal] = set()
+        power: set[Decimal] = set()
+        current: set[Decimal] = set()
+        for r in restricted:
+            for target, low, high in (
+                (durations, r.min_duration, r.max_duration),
+                (kwh, r.min_kwh, r.max_kwh),
+                (power, r.min_power, r.max_power),
+                (current, r.min_current, r.max_current),
+            ):
+                if low is not None:
+                    target.add(low)
+                if high is not None:
+                    target.add(high)
+        self.durations = frozenset(durations)
+        self.kwh_bounds = tuple(sorted(kwh))
+        self.power_bounds = tuple(sorted(power))
+        self.current_bounds = tuple(sorted(current))
+        self.prices_time = bool(self.session["TIME"] or self.session["PARKING_TIME"])
+        """Some element prices TIME or PARKING_TIME."""
+        self.ranged = bool(self.power_bounds or self.current_bounds)
+        """Some element has a power or current bound."""
+        self.restricted = bool(restricted)
+        """Some element has restrictions (else no moment is needed to choose)."""
         if v211:
             ignored = [
                 name for name in ("min_price", "max_price", "start_date_time", "end_date_time")
@@ -161,8 +205,7 @@ class CompiledTariff:
 
     def _element(self, index: int, element: c.TariffElement, v211: bool) -> Element | None:
         source = element.restrictions
-        path = f"elements[{index}].restrictions"
-        restrictions = None if source is None else Restrictions(source, self.id, path)
+        restrictions = None if source is None else Restrictions(source, self.id, _path(index))
         reservation = None if restrictions is None else restrictions.reservation
         if reservation is not None and v211:
             self.notes.append(
@@ -192,14 +235,6 @@ class CompiledTariff:
             components[kind] = Component(kind, pc.price, vat, pc.step_size, factor)
         return Element(index, restrictions, components, reservation)
 
-    def _lookup(
-        self, wanted: object, dimensions: tuple[str, ...] = _RESERVATION_DIMENSIONS
-    ) -> dict[str, tuple[Element, ...]]:
-        return {
-            d: tuple(e for e in self.elements if wanted(e) and d in e.components)  # type: ignore[operator]
-            for d in dimensions
-        }
-
     @property
     def time_dependent(self) -> bool:
         """Whether some element depends on the wall clock or the duration."""
@@ -225,12 +260,6 @@ def compile_tariff(tariff: c.Tariff | CompiledTariff, version: str = "2.2.1") ->
             return tariff
         tariff = tariff.source
     return CompiledTariff(tariff, version)
-
-
-def _bounds(restricted: list[Restrictions], *names: str) -> tuple[Decimal, ...]:
-    return tuple(
-        sorted({getattr(r, n) for r in restricted for n in names if getattr(r, n) is not None})
-    )
 
 
 def _utc(moment: datetime | None) -> datetime | None:
