@@ -29,6 +29,7 @@ import contextlib
 import random
 import sqlite3
 import statistics
+import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -42,6 +43,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (
     ADMIN_TOKEN,
+    CACHE_DIR,
+    REPO,
     CpuWatch,
     Server,
     code_version,
@@ -49,8 +52,10 @@ from common import (
     log,
     machine,
     now_iso,
+    py_spy_record,
     register,
     roamkit_node,
+    summarize_stacks,
     verdict,
     workdir,
     write_result,
@@ -235,6 +240,9 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="small smoke run (100 sessions)")
     parser.add_argument("--sessions", type=int, default=None)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument(
+        "--profile", action="store_true", help="sample the CPO with py-spy while sessions run"
+    )
     args = parser.parse_args()
     n = args.sessions or (100 if args.quick else 1000)
     sessions = plan(n)
@@ -295,9 +303,27 @@ def main() -> int:
         log(f"reference: {calls} bare admin reads in {ref_s:.2f}s")
 
         watch = CpuWatch({"cpo": cpo.pid, "emsp": emsp.pid})
+        profiler = None
+        if args.profile:
+            out = CACHE_DIR / "profile-sessions-cpo.txt"
+            out.parent.mkdir(exist_ok=True)
+            seconds = 8 if args.quick else 30
+            profiler = subprocess.Popen(
+                py_spy_record(cpo.pid, seconds, out),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         t0 = time.perf_counter()
         latencies = asyncio.run(drive(cpo, sessions, args.concurrency))
         driven_s = time.perf_counter() - t0
+        if profiler is not None:
+            profiler.wait(timeout=120)
+            top = summarize_stacks(out)
+            result["cpo_profile"] = {"collapsed_stacks": str(out.relative_to(REPO)), **top}
+            for kind in ("self", "inclusive"):
+                log(f"CPO profile, {kind} % of samples:")
+                for name, share in top[kind][:30]:
+                    log(f"  {share:5.1f}%  {name}")
         log(f"{n} sessions driven in {driven_s:.2f}s; waiting for the eMSP")
 
         def arrived() -> bool:

@@ -9,7 +9,10 @@ from typing import Any
 
 import pytest
 
-from .ocpi_data import envelope, poll
+from support import run_node
+
+from .helpers import b64, token_out
+from .ocpi_data import envelope, poll, register
 from .sessions_support import PARKING, TARIFF, Outage, Recorder, charging_pair
 
 
@@ -349,3 +352,36 @@ def test_readings_go_out_as_patches_that_append_periods(tmp_path: Path) -> None:
         cpo = ch.cpo.api_data("GET", "/api/sessions/S14")
         assert got["charging_periods"] == cpo["charging_periods"]
         assert len(got["charging_periods"]) == 6
+
+
+def test_each_emsp_pulls_only_its_own_sessions_and_cdrs_page_by_page(tmp_path: Path) -> None:
+    with (
+        charging_pair(tmp_path) as ch,
+        run_node(
+            tmp_path, "other-emsp", roles=["EMSP"], party_id="OTH", versions=["2.2.1"]
+        ) as other,
+    ):
+        register(ch.cpo, other, emsp_name="other")
+        other_on_cpo = b64(token_out(other, "cpo") or "")
+        for n in range(3):
+            ch.start(f"P{n}", at=f"2026-11-20T1{n}:00:00Z")
+            ch.stop(f"P{n}", at=f"2026-11-20T1{n}:30:00Z", meter=n + 1)
+        base = f"{ch.cpo.url}/ocpi/2.2.1/cpo"
+        resp = ch.cpo.ocpi("GET", f"{base}/cdrs?limit=2", token=ch.pair.emsp_on_cpo)
+        first = envelope(resp, 200, 1000)["data"]
+        assert [c["id"] for c in first] == ["P0", "P1"]
+        assert resp.headers["X-Total-Count"] == "3" and resp.headers["X-Limit"] == "2"
+        link = resp.headers["Link"]
+        assert 'rel="next"' in link and "offset=2" in link
+        nxt = link.split(";")[0].strip("<> ")
+        resp = ch.cpo.ocpi("GET", nxt, token=ch.pair.emsp_on_cpo)
+        assert [c["id"] for c in envelope(resp, 200, 1000)["data"]] == ["P2"]
+        assert "Link" not in resp.headers
+        since = "date_from=2020-01-01T00:00:00Z"
+        for module in ("sessions", "cdrs"):
+            resp = ch.cpo.ocpi("GET", f"{base}/{module}?{since}", token=other_on_cpo)
+            assert envelope(resp, 200, 1000)["data"] == []
+            assert resp.headers["X-Total-Count"] == "0"
+        # and nothing was pushed to the other eMSP
+        assert other.api_data("GET", "/api/sessions", params={"received": True}) == []
+        assert other.api_data("GET", "/api/cdrs", params={"received": True}) == []
