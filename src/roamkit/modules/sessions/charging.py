@@ -318,7 +318,7 @@ async def start(session: AsyncSession, settings: Settings, req: StartSession) ->
     }
     rec = ChargingSession(id=session_id, status="ACTIVE", audience_id=audience, state=state)
     session.add(rec)
-    obj = _session_object(settings, session_id, state, c.SessionStatus.ACTIVE, started, now)
+    obj, _ = _session_object(settings, session_id, state, c.SessionStatus.ACTIVE, started, now)
     await service.store(
         session,
         service.key(OWN, settings.country_code, settings.party_id, session_id),
@@ -343,7 +343,9 @@ async def meter(
     if settings.tariff_change_policy == "current":
         await _follow_tariff(session, state, req.at or now)
     rec.state = state
-    obj = _session_object(settings, session_id, state, c.SessionStatus.ACTIVE, _last_at(state), now)
+    obj, _ = _session_object(
+        settings, session_id, state, c.SessionStatus.ACTIVE, _last_at(state), now
+    )
     await _save_object(session, settings, rec, obj)
     due = rec.pushed_at is None or now - rec.pushed_at >= timedelta(
         seconds=settings.session_push_interval
@@ -377,12 +379,11 @@ async def stop(
     rec.state = state
     rec.status = status.value
     rec.push_due_at = None
-    obj = _session_object(settings, session_id, state, status, at, now)
+    obj, priced = _session_object(settings, session_id, state, status, at, now)
     location = await _save_object(session, settings, rec, obj)
     await _push(session, settings, rec, obj, "PATCH", now)
     if status is c.SessionStatus.INVALID:
         return obj, None
-    priced = price_state(state, at)
     cdr = own_cdrs.build(obj, location, priced.tariffs, priced.pricing, now)
     await own_cdrs.store_and_push(session, cdr, location, rec.audience_id)
     return obj, cdr
@@ -489,12 +490,13 @@ def _session_object(
     status: c.SessionStatus,
     end: datetime,
     now: datetime,
-) -> c.Session:
+) -> tuple[c.Session, Priced]:
+    """The OCPI Session as the samples say now, and its pricing (the CDR's, at the end)."""
     priced = price_state(state, end)
     total = priced.pricing.total_cost.to_price() if priced.pricing else c.Price(excl_vat=0)
     kwh = _samples(state)[-1].kwh
     finished = status is not c.SessionStatus.ACTIVE
-    return c.Session(
+    obj = c.Session(
         country_code=settings.country_code,
         party_id=settings.party_id,
         id=session_id,
@@ -514,6 +516,7 @@ def _session_object(
         status=status,
         last_updated=now,
     )
+    return obj, priced
 
 
 async def _save_object(
