@@ -159,6 +159,13 @@ def cdr_show(cdr_id: str, api_url: ApiUrl = None) -> None:
     _print(_api("GET", f"/api/cdrs/{cdr_id}", api_url))
 
 
+@cdr_app.command("credit")
+def cdr_credit(cdr_id: str, api_url: ApiUrl = None) -> None:
+    """CPO: cancel one of our CDRs with a Credit CDR (id + "-C", costs negated), POSTed
+    to the eMSP (2.2.1 only). Prints the Credit CDR."""
+    _print(_api("POST", f"/api/cdrs/{cdr_id}/credit", api_url))
+
+
 @cdr_app.command("disputes")
 def cdr_disputes(
     as_json: Annotated[

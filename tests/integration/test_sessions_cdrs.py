@@ -385,3 +385,21 @@ def test_each_emsp_pulls_only_its_own_sessions_and_cdrs_page_by_page(tmp_path: P
         # and nothing was pushed to the other eMSP
         assert other.api_data("GET", "/api/sessions", params={"received": True}) == []
         assert other.api_data("GET", "/api/cdrs", params={"received": True}) == []
+
+
+def test_a_credit_cdr_cancels_a_cdr_and_the_emsp_agrees(tmp_path: Path) -> None:
+    with charging_pair(tmp_path) as ch:
+        ch.start("S15", at="2026-11-20T10:00:00Z")
+        ch.stop("S15", at="2026-11-20T10:30:00Z", meter=4)
+        ch.wait_cdr("S15")
+        credit = ch.cpo.api_data("POST", "/api/cdrs/S15/credit")
+        assert credit["id"] == "S15-C" and credit["credit"] is True
+        assert credit["credit_reference_id"] == "S15"
+        assert credit["total_cost"] == {"excl_vat": -1.7} and credit["total_energy"] == 4
+        received = ch.wait_cdr("S15-C")
+        assert received["credit"] is True and received["total_cost"] == {"excl_vat": -1.7}
+        assert ch.disputes() == []  # compared with our own pricing, negated
+        again = ch.cpo.api("POST", "/api/cdrs/S15/credit")
+        envelope(again, 200, 2001)
+        envelope(ch.cpo.api("POST", "/api/cdrs/S15-C/credit"), 200, 2001)
+        assert ch.cpo.api("POST", "/api/cdrs/NOPE/credit").status_code == 404

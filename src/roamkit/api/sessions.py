@@ -6,8 +6,8 @@ CPO side, where the charger side (an OCPP backend) reports: ``POST /api/sessions
 answers the OCPI Session as it now stands; the stop also answers the CDR.
 
 Both sides: ``GET /api/sessions``, ``GET /api/sessions/{id}``, ``GET /api/cdrs``,
-``GET /api/cdrs/{id}`` (own ones, and those partners sent: ``?received=true``), and
-eMSP side ``GET /api/cdrs/disputes``.
+``GET /api/cdrs/{id}`` (own ones, and those partners sent: ``?received=true``); CPO side
+``POST /api/cdrs/{id}/credit`` (a Credit CDR); eMSP side ``GET /api/cdrs/disputes``.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 
 from roamkit.api.auth import require_admin
+from roamkit.modules.cdrs import own as own_cdrs
 from roamkit.modules.cdrs import service as cdrs
 from roamkit.modules.deps import DatabaseDep, SettingsDep
 from roamkit.modules.sessions import charging
@@ -151,6 +152,13 @@ def dispute_json(d: CdrDispute) -> dict[str, Any]:
         "detail": d.detail,
         "created_at": d.created_at.isoformat().replace("+00:00", "Z"),
     }
+
+
+@router.post("/cdrs/{cdr_id}/credit")
+async def credit_cdr(cdr_id: str, db: DatabaseDep, settings: SettingsDep) -> OcpiResponse:
+    async with db.session() as session:
+        credited = await own_cdrs.credit(session, settings, cdr_id)
+    return ocpi_response(credited.wire(), http_status=201)
 
 
 @router.get("/cdrs/{cdr_id}")

@@ -9,9 +9,13 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roamkit import pricing
+from roamkit.config import Settings
 from roamkit.domain import canonical as c
 from roamkit.domain.context import NA
 from roamkit.modules.cdrs import service
+from roamkit.protocol.errors import InvalidParameters, NotFound
+from roamkit.protocol.timeutil import utcnow
+from roamkit.store import objects
 from roamkit.store.objects import OWN
 from roamkit.sync import outbox
 
@@ -91,7 +95,7 @@ def build(
 
 
 async def store_and_push(
-    session: AsyncSession, cdr: c.CDR, location: c.Location, audience_id: int | None
+    session: AsyncSession, cdr: c.CDR, location: c.Location | None, audience_id: int | None
 ) -> None:
     await service.insert(
         session,
@@ -106,3 +110,47 @@ async def store_and_push(
     await outbox.enqueue(
         session, service.MODULE, "POST", cdr.country_code, cdr.party_id, cdr.id, partners=partners
     )
+
+
+_COSTS = (
+    "total_cost",
+    "total_fixed_cost",
+    "total_energy_cost",
+    "total_time_cost",
+    "total_parking_cost",
+    "total_reservation_cost",
+)
+
+
+async def credit(session: AsyncSession, settings: Settings, cdr_id: str) -> c.CDR:
+    """A Credit CDR for one of our CDRs (2.2.1 #mod_cdrs_credit_cdrs, CHECKLIST 221-D-1):
+    id + ``-C``, ``credit=true``, ``credit_reference_id`` = the original, every cost
+    negated; POSTed like any CDR. 2.1.1 cannot express it, so a 2.1.1 eMSP never gets
+    it (it would bill twice): correct those by contract."""
+    row = await objects.get(
+        session, service.key(OWN, settings.country_code, settings.party_id, cdr_id), for_update=True
+    )
+    if row is None:
+        raise NotFound(f"Unknown CDR {cdr_id!r}")
+    original = service.load(row)
+    if original.credit:
+        raise InvalidParameters(f"CDR {cdr_id!r} is itself a Credit CDR")
+    update: dict[str, object] = {
+        "id": f"{original.id}-C",
+        "credit": True,
+        "credit_reference_id": original.id,
+        "last_updated": utcnow(),
+    }
+    for name in _COSTS:
+        price = getattr(original, name)
+        if price is not None:
+            update[name] = c.Price(
+                excl_vat=-price.excl_vat,
+                incl_vat=None if price.incl_vat is None else -price.incl_vat,
+            )
+    credited = c.CDR.model_validate({**original.model_dump(), **update})
+    k = service.key(OWN, credited.country_code, credited.party_id, credited.id)
+    if await objects.get(session, k) is not None:
+        raise InvalidParameters(f"CDR {cdr_id!r} was credited already ({credited.id})")
+    await store_and_push(session, credited, service.embedded_location(row.data), row.audience_id)
+    return credited

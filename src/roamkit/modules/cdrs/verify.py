@@ -94,8 +94,11 @@ async def verify(
 
 
 def _compare(tolerance: Decimal, cdr: c.CDR, priced: pricing.Pricing, dispute: Any) -> None:
+    """A Credit CDR carries the original's costs negated (2.2.1 #mod_cdrs_credit_cdrs):
+    it is compared with our pricing negated."""
+    sign = -1 if cdr.credit else 1
     claimed = cdr.total_cost.excl_vat
-    expected = priced.total_cost.excl_vat
+    expected = sign * priced.total_cost.excl_vat
     difference = claimed - expected
     mismatch = abs(difference) > tolerance
     if (
@@ -103,7 +106,7 @@ def _compare(tolerance: Decimal, cdr: c.CDR, priced: pricing.Pricing, dispute: A
         and cdr.total_cost.incl_vat is not None
         and priced.total_cost.incl_vat is not None
     ):
-        difference = cdr.total_cost.incl_vat - priced.total_cost.incl_vat
+        difference = cdr.total_cost.incl_vat - sign * priced.total_cost.incl_vat
         mismatch = abs(difference) > tolerance
     if mismatch:
         dispute(
