@@ -65,7 +65,6 @@ correction is in ``Pricing.capping`` and described in ``warnings``.
 from __future__ import annotations
 
 import bisect
-import itertools
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -75,7 +74,7 @@ from roamkit.domain.context import ConversionContext
 from roamkit.gctools import gc_paused
 from roamkit.models.v211 import cdrs as w211
 from roamkit.pricing.errors import PricingError
-from roamkit.pricing.localtime import as_utc, wall_clock_instants, zone
+from roamkit.pricing.localtime import WallClock, as_utc, wall_clock_instants, zone
 from roamkit.pricing.money import ZERO, Money, round_money
 from roamkit.pricing.pieces import Piece
 from roamkit.pricing.restrictions import Moment, period_power_current
@@ -135,9 +134,10 @@ class _Period:
         self.time_s = 0 if time is None else round(time * 3600)
         parking = dims.get("PARKING_TIME")
         self.parking_s = 0 if parking is None else round(parking * 3600)
-        self.reserved_s = 0
+        reserved = dims.get("RESERVATION_TIME")
+        self.reserved_s = 0 if reserved is None else round(reserved * 3600)
+        self.reservation = self.reserved_s > 0
         self.energy = dims.get("ENERGY", ZERO)
-        self.reservation = False
         self.tariff: CompiledTariff | None = None
         self.moment: Moment | None = None
         self.pieces: list[Piece] = []
@@ -229,7 +229,8 @@ def _price_periods(
     origin = session[0].start if has_reservation and session else start
     flat_dimension = version == "2.1.1" and any(p.flat is not None for p in items)
 
-    pieces = _price(items, tz, start, origin, expired, flat_dimension)
+    clock = WallClock(tz, min(start, items[0].start) if items else start, end)  # type: ignore[arg-type]
+    pieces = _price(items, clock, start, origin, expired, flat_dimension)
     apply_step_sizes(pieces, version)
     if any(
         not p.time_s and not p.parking_s and not p.reserved_s and p.end > p.start
@@ -240,7 +241,7 @@ def _price_periods(
             "some periods have no TIME, PARKING_TIME or RESERVATION_TIME dimension: time-based "
             "price components priced nothing there"
         )
-    _warn_splits(items, tz, start, origin, warnings)
+    _warn_splits(items, clock, start, origin, warnings)
     return _result(items, currency, start, end, version, warnings)
 
 
@@ -325,45 +326,45 @@ def _normalize(
     reservation_end: datetime | None,
 ) -> list[_Period]:
     items: list[_Period] = []
-    previous: datetime | None = None
+    last: _Period | None = None
     for index, period in enumerate(periods):
-        at = _utc(period.start_date_time)
-        if previous is not None and at < previous:
-            raise PricingError(
-                f"charging period {index} starts at {wire_datetime(at)}, before period "
-                f"{index - 1} ({wire_datetime(previous)}): periods must be in time order"
-            )
-        previous = at
-        dims: dict[str, Decimal] = {}
-        flat = None
-        for dimension in period.dimensions:
-            kind = dimension.type
-            if kind == "FLAT":  # 2.1.1 only (mod_cdrs.md §4.3)
-                flat = dimension.volume if flat is None else flat + dimension.volume
-            elif kind in dims:
-                dims[kind] += dimension.volume
-            else:
-                dims[kind] = dimension.volume
-        items.append(_Period(index, at, getattr(period, "tariff_id", None), dims, flat))
-    for p, after in itertools.pairwise(items):
-        p.end = after.start
-    if items:
-        if end < items[-1].start:
+        at = period.start_date_time
+        zone_of = at.tzinfo
+        if zone_of is not UTC and (zone_of is None or zone_of.utcoffset(at)):
+            at = as_utc(at)
+        if last is not None:
+            if at < last.start:
+                raise PricingError(
+                    f"charging period {index} starts at {wire_datetime(at)}, before period "
+                    f"{index - 1} ({wire_datetime(last.start)}): periods must be in time order"
+                )
+            last.end = at
+        given = period.dimensions
+        dims: dict[str, Decimal] = {d.type: d.volume for d in given}
+        if len(dims) != len(given):  # a type twice: add them up
+            dims = {}
+            for dimension in given:
+                kind = dimension.type
+                dims[kind] = dims[kind] + dimension.volume if kind in dims else dimension.volume
+        flat = dims.pop("FLAT", None)  # 2.1.1 only (mod_cdrs.md §4.3)
+        last = _Period(index, at, getattr(period, "tariff_id", None), dims, flat)
+        items.append(last)
+    if last is not None:
+        if end < last.start:
             raise PricingError(
                 f"the session ends at {wire_datetime(end)}, before its last charging period "
-                f"starts ({wire_datetime(items[-1].start)})"
+                f"starts ({wire_datetime(last.start)})"
             )
-        items[-1].end = end
-    if version == "2.2.1":
-        if reservation_end is not None:
-            reservation_end = as_utc(reservation_end)
+        last.end = end
+    if version == "2.1.1":  # no reservations in 2.1.1
         for p in items:
-            reserved = p.dims.get("RESERVATION_TIME")
-            if reserved is not None:
-                p.reserved_s = round(reserved * 3600)
-            elif reservation_end is not None and p.start < reservation_end:
+            p.reserved_s, p.reservation = 0, False
+    elif reservation_end is not None:
+        reservation_end = as_utc(reservation_end)
+        for p in items:
+            if not p.reserved_s and p.start < reservation_end:
                 p.reserved_s = int((min(p.end, reservation_end) - p.start).total_seconds())
-            p.reservation = p.reserved_s > 0
+                p.reservation = p.reserved_s > 0
     return items
 
 
@@ -445,7 +446,7 @@ def _moment(
     p: _Period,
     at: datetime,
     tariff: CompiledTariff,
-    tz: object,
+    clock: WallClock,
     origin: datetime,
     energy: Decimal,
 ) -> Moment:
@@ -458,7 +459,7 @@ def _moment(
         p_lo = p_hi = c_lo = c_hi = None
     duration = int((at - origin).total_seconds())
     if tariff.local:
-        local = at.astimezone(tz)  # type: ignore[arg-type]
+        local = clock.read(at)
         return Moment(
             local.hour * 3600 + local.minute * 60 + local.second,
             local.date(),
@@ -489,7 +490,7 @@ def _choose(lookup: tuple[Element, ...], m: Moment | None, memo: dict[int, int])
 
 def _price(
     items: list[_Period],
-    tz: object,
+    clock: WallClock,
     start: datetime,
     origin: datetime,
     expired: bool,
@@ -498,59 +499,71 @@ def _price(
     """Choose the element per dimension for every period and make the pieces to bill."""
     pieces: list[Piece] = []
     energy_so_far = ZERO
-    flat_done = {True: False, False: False}  # per phase: reservation?
+    reservation_flat_done = session_flat_done = False
     for p in items:
         tariff = p.tariff
         if tariff is None:
             energy_so_far += p.energy
             continue
+        memo: dict[int, int] = {}
         if p.reservation:
             m = p.moment = (
-                _moment(p, p.start, tariff, tz, start, ZERO) if tariff.restricted else None
+                _moment(p, p.start, tariff, clock, start, ZERO) if tariff.restricted else None
             )
-            memo: dict[int, int] = {}
             lookup = tariff.expired if expired else tariff.reserved
-            if not flat_done[True]:
-                element = _choose(lookup["FLAT"], m, memo)
+            if not reservation_flat_done:
+                options = lookup["FLAT"]
+                element = _choose(options, m, memo)
                 if element is not None:
-                    flat_done[True] = True
-                    _add(pieces, p, "FLAT", element, lookup["FLAT"], _ONE, 0, "reservation")
+                    reservation_flat_done = True
+                    _add(pieces, p, "FLAT", element, options, _ONE, 0, "reservation")
             if p.reserved_s:
-                element = _choose(lookup["TIME"], m, memo)
+                options = lookup["TIME"]
+                element = _choose(options, m, memo)
                 if element is not None:
-                    _add(pieces, p, "RESERVATION_TIME", element, lookup["TIME"], ZERO,
-                         p.reserved_s, "reservation")  # fmt: skip
+                    _add(pieces, p, "RESERVATION_TIME", element, options, ZERO, p.reserved_s,
+                         "reservation")  # fmt: skip
             continue
         m = p.moment = (
-            _moment(p, p.start, tariff, tz, origin, energy_so_far) if tariff.restricted else None
+            _moment(p, p.start, tariff, clock, origin, energy_so_far) if tariff.restricted else None
         )
-        memo = {}
-        energy_so_far += p.energy
+        energy = p.energy
+        energy_so_far += energy
         lookup = tariff.session
         if flat_dimension:
             if p.flat:
-                element = _choose(lookup["FLAT"], m, memo)
+                options = lookup["FLAT"]
+                element = _choose(options, m, memo)
                 if element is not None:
-                    _add(pieces, p, "FLAT", element, lookup["FLAT"], p.flat, 0, "fixed")
-        elif not flat_done[False]:
-            element = _choose(lookup["FLAT"], m, memo)
+                    _add(pieces, p, "FLAT", element, options, p.flat, 0, "fixed")
+        elif not session_flat_done:
+            options = lookup["FLAT"]
+            element = _choose(options, m, memo)
             if element is not None:
-                flat_done[False] = True
+                session_flat_done = True
                 category = "parking" if p.parking_only else "fixed"
-                _add(pieces, p, "FLAT", element, lookup["FLAT"], _ONE, 0, category)
-        if p.energy:
-            element = _choose(lookup["ENERGY"], m, memo)
+                _add(pieces, p, "FLAT", element, options, _ONE, 0, category)
+        if energy:
+            options = lookup["ENERGY"]
+            element = _choose(options, m, memo)
             if element is not None:
-                _add(pieces, p, "ENERGY", element, lookup["ENERGY"], p.energy, 0, "energy")
+                piece = Piece(p, "ENERGY", element, element.components["ENERGY"], options,
+                              energy, 0, "energy")  # fmt: skip
+                pieces.append(piece)
+                p.pieces.append(piece)
         if p.time_s:
-            element = _choose(lookup["TIME"], m, memo)
+            options = lookup["TIME"]
+            element = _choose(options, m, memo)
             if element is not None:
-                _add(pieces, p, "TIME", element, lookup["TIME"], ZERO, p.time_s, "time")
+                piece = Piece(p, "TIME", element, element.components["TIME"], options, ZERO,
+                              p.time_s, "time")  # fmt: skip
+                pieces.append(piece)
+                p.pieces.append(piece)
         if p.parking_s:
-            element = _choose(lookup["PARKING_TIME"], m, memo)
+            options = lookup["PARKING_TIME"]
+            element = _choose(options, m, memo)
             if element is not None:
-                _add(pieces, p, "PARKING_TIME", element, lookup["PARKING_TIME"], ZERO,
-                     p.parking_s, "parking")  # fmt: skip
+                _add(pieces, p, "PARKING_TIME", element, options, ZERO, p.parking_s, "parking")
     return pieces
 
 
@@ -587,7 +600,7 @@ def _choices(p: _Period, m: Moment) -> tuple[int, ...]:
 
 
 def _warn_splits(
-    items: list[_Period], tz: object, start: datetime, origin: datetime, warnings: list[str]
+    items: list[_Period], clock: WallClock, start: datetime, origin: datetime, warnings: list[str]
 ) -> None:
     """Warn about periods inside which another price component becomes active
     (``#mod_cdrs_charging_period``: the CPO SHALL start a new period there)."""
@@ -599,42 +612,43 @@ def _warn_splits(
         m = p.moment
         if tariff is None or m is None or not p.pieces or p.end <= p.start:
             continue
-        if not (tariff.time_dependent or tariff.kwh_bounds or tariff.ranged):
+        timed, kwh_bounds, ranged = tariff.time_dependent, tariff.kwh_bounds, tariff.ranged
+        if not (timed or kwh_bounds or ranged):
             continue
-        base: tuple[int, ...] | None = None
         what: str | None = None
-        phase_origin = start if p.reservation else origin
-        if tariff.time_dependent:
+        if timed:
+            phase_origin = start if p.reservation else origin
             key = (tariff.key, p.reservation)
-            if key not in instants:
-                marks = wall_clock_instants(tz, start, end, tariff.marks) if tariff.local else []  # type: ignore[arg-type]
+            candidates = instants.get(key)
+            if candidates is None:
+                marks = (
+                    wall_clock_instants(clock.tz, start, end, tariff.marks) if tariff.local else []
+                )
                 marks += [phase_origin + timedelta(seconds=d) for d in tariff.durations]
-                instants[key] = sorted(set(marks))
-            candidates = instants[key]
+                candidates = instants[key] = sorted(set(marks))
             at = bisect.bisect_right(candidates, p.start)
-            while at < len(candidates) and candidates[at] < p.end:
-                instant = candidates[at]
-                base = base or _choices(p, m)
-                later = _moment(p, instant, tariff, tz, phase_origin, m.energy)
-                if _choices(p, later) != base:
-                    what = f"at {wire_datetime(instant)}"
-                    break
-                at += 1
-        if what is None and p.energy and tariff.kwh_bounds:
-            low, high = sorted((m.energy, m.energy + p.energy))
-            for bound in tariff.kwh_bounds:
+            if at < len(candidates) and candidates[at] < p.end:
+                base = _choices(p, m)
+                while at < len(candidates) and candidates[at] < p.end:
+                    instant = candidates[at]
+                    later = _moment(p, instant, tariff, clock, phase_origin, m.energy)
+                    if _choices(p, later) != base:
+                        what = f"at {wire_datetime(instant)}"
+                        break
+                    at += 1
+        if what is None and kwh_bounds and p.energy:
+            low = m.energy
+            high = low + p.energy
+            if high < low:
+                low, high = high, low
+            for bound in kwh_bounds:
                 if low < bound < high:
-                    base = base or _choices(p, m)
                     crossed = Moment(m.sod, m.day, m.weekday, m.duration, bound, m.power_lo,
                                      m.power_hi, m.current_lo, m.current_hi)  # fmt: skip
-                    if _choices(p, crossed) != base:
+                    if _choices(p, crossed) != _choices(p, m):
                         what = f"at {bound} kWh"
                         break
-        if (
-            what is None
-            and tariff.ranged
-            and (m.power_lo != m.power_hi or m.current_lo != m.current_hi)
-        ):
+        if what is None and ranged and (m.power_lo != m.power_hi or m.current_lo != m.current_hi):
             what = _straddled_range(p, m, tariff)
         if what is not None:
             found.append(

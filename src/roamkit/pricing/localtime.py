@@ -13,6 +13,7 @@ opens at the jump).
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
@@ -99,3 +100,26 @@ def wall_clock_instants(
         day += _ONE_DAY
     found.update(t for t in transitions(tz, start, end) if t < end)
     return sorted(found)
+
+
+class WallClock:
+    """The wall clock of ``tz`` over ``start``…``end``: the UTC offsets between its
+    transitions, found once, so reading the clock is an addition instead of a time zone
+    conversion (pricing reads it at every charging period). Outside the span it converts."""
+
+    __slots__ = ("edges", "end", "offsets", "start", "tz")
+
+    def __init__(self, tz: tzinfo, start: datetime, end: datetime) -> None:
+        self.tz = tz
+        self.start = start
+        self.end = end
+        self.edges = transitions(tz, start, end)
+        self.offsets = [t.astimezone(tz).utcoffset() for t in (start, *self.edges)]
+
+    def read(self, at: datetime) -> datetime:
+        """``at`` (aware) on the wall clock: its hour, minute, date and weekday are local."""
+        if at < self.start or at > self.end:
+            return at.astimezone(self.tz)
+        edges = self.edges
+        index = bisect.bisect_right(edges, at) if edges else 0
+        return at + self.offsets[index]  # type: ignore[operator]

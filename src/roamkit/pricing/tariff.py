@@ -129,6 +129,7 @@ class CompiledTariff:
         "session",
         "source",
         "start_date_time",
+        "time_dependent",
         "version",
     )  # fmt: skip
 
@@ -180,6 +181,8 @@ class CompiledTariff:
         self.kwh_bounds = tuple(sorted(kwh))
         self.power_bounds = tuple(sorted(power))
         self.current_bounds = tuple(sorted(current))
+        self.time_dependent = self.local or bool(self.durations)
+        """Some element depends on the wall clock or the duration."""
         self.prices_time = bool(self.session["TIME"] or self.session["PARKING_TIME"])
         """Some element prices TIME or PARKING_TIME."""
         self.ranged = bool(self.power_bounds or self.current_bounds)
@@ -234,11 +237,6 @@ class CompiledTariff:
             factor = None if vat is None else (_HUNDRED + vat) / _HUNDRED
             components[kind] = Component(kind, pc.price, vat, pc.step_size, factor)
         return Element(index, restrictions, components, reservation)
-
-    @property
-    def time_dependent(self) -> bool:
-        """Whether some element depends on the wall clock or the duration."""
-        return self.local or bool(self.durations)
 
     def valid_at(self, moment: datetime) -> bool:
         """Within ``start_date_time`` (inclusive) … ``end_date_time`` (inclusive: "the time
