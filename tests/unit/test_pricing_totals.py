@@ -160,6 +160,8 @@ def test_periods_out_of_order_are_an_error() -> None:
         price_periods([], list(reversed(items)), start=begin, end=end, time_zone="UTC")
     with pytest.raises(PricingError, match="before its last charging period"):
         price_periods([], items, start=begin, end=begin, time_zone="UTC")
+    with pytest.raises(PricingError, match="before it starts"):
+        price_periods([], [], start=end, end=begin, time_zone="UTC")
 
 
 def test_unknown_time_zone_and_version_are_errors() -> None:

@@ -66,7 +66,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 
 from roamkit.domain import canonical as c
@@ -203,13 +203,17 @@ def _price_periods(
     periods: Sequence[c.ChargingPeriod | w211.ChargingPeriod],
     start: datetime,
     end: datetime,
-    tz: object,
+    tz: tzinfo,
     version: str,
     reservation_end: datetime | None,
     default_tariff_id: str | None,
     currency: str | None,
 ) -> Pricing:
     start, end = _utc(start), _utc(end)
+    if end < start:
+        raise PricingError(
+            f"the session ends at {wire_datetime(end)}, before it starts ({wire_datetime(start)})"
+        )
     warnings: list[str] = []
     compiled = _compile_all(tariffs, version, warnings)
     items = _normalize(periods, start, end, version, reservation_end)
@@ -229,7 +233,7 @@ def _price_periods(
     origin = session[0].start if has_reservation and session else start
     flat_dimension = version == "2.1.1" and any(p.flat is not None for p in items)
 
-    clock = WallClock(tz, min(start, items[0].start) if items else start, end)  # type: ignore[arg-type]
+    clock = WallClock(tz, min(start, items[0].start) if items else start, end)
     pieces = _price(items, clock, start, origin, expired, flat_dimension)
     apply_step_sizes(pieces, version)
     if any(
@@ -277,11 +281,6 @@ def price_cdr(
             currency=cdr.currency,
         )  # fmt: skip
         carried = Money(cdr.total_cost, None)
-        figures = {
-            "total_energy": cdr.total_energy,
-            "total_time": cdr.total_time,
-            "total_parking_time": cdr.total_parking_time,
-        }
     else:
         if tariffs is None:
             tariffs = list(cdr.tariffs or [])
@@ -290,11 +289,11 @@ def price_cdr(
             time_zone=time_zone, version=version, currency=cdr.currency,
         )  # fmt: skip
         carried = Money(cdr.total_cost.excl_vat, cdr.total_cost.incl_vat)
-        figures = {
-            "total_energy": cdr.total_energy,
-            "total_time": cdr.total_time,
-            "total_parking_time": cdr.total_parking_time,
-        }
+    figures = {
+        "total_energy": cdr.total_energy,
+        "total_time": cdr.total_time,
+        "total_parking_time": cdr.total_parking_time,
+    }
     _compare_carried(carried, figures, pricing)
     return pricing
 

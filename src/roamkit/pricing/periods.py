@@ -42,7 +42,7 @@ import bisect
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
 
 from roamkit.domain import canonical as c
@@ -131,7 +131,7 @@ def _build(
     tariff: c.Tariff | CompiledTariff | None,
     samples: Sequence[MeterSample],
     end: datetime,
-    tz: object,
+    tz: tzinfo,
     version: str,
     merge: bool,
     session_start: datetime | None,
@@ -188,12 +188,12 @@ def _readings(samples: Sequence[MeterSample]) -> list[MeterSample]:
 
 
 def _instants(
-    compiled: CompiledTariff | None, tz: object, start: datetime, end: datetime, origin: datetime
+    compiled: CompiledTariff | None, tz: tzinfo, start: datetime, end: datetime, origin: datetime
 ) -> list[datetime]:
     """Instants where a time-dependent restriction may switch."""
     if compiled is None or not compiled.time_dependent:
         return []
-    found = set(wall_clock_instants(tz, start, end, compiled.marks)) if compiled.local else set()  # type: ignore[arg-type]
+    found = set(wall_clock_instants(tz, start, end, compiled.marks)) if compiled.local else set()
     for seconds in compiled.durations:
         instant = origin + timedelta(seconds=seconds)
         if start < instant < end:
@@ -255,7 +255,7 @@ def _dims(piece: _Piece, energy: Decimal, seconds: int) -> dict[str, Decimal]:
     return dims
 
 
-def _key(piece: _Piece, compiled: CompiledTariff | None, tz: object, origin: datetime) -> tuple:
+def _key(piece: _Piece, compiled: CompiledTariff | None, tz: tzinfo, origin: datetime) -> tuple:
     """What must be equal for two consecutive pieces to be one period: the state, which
     elements are active, and the side of every power/current bound."""
     known = (piece.power is not None, piece.current is not None)
@@ -266,7 +266,7 @@ def _key(piece: _Piece, compiled: CompiledTariff | None, tz: object, origin: dat
     p_lo, p_hi, c_lo, c_hi = period_power_current(dims, seconds)
     duration = int((piece.start - origin).total_seconds())
     if compiled.local:
-        local = piece.start.astimezone(tz)  # type: ignore[arg-type]
+        local = piece.start.astimezone(tz)
         moment = Moment(
             local.hour * 3600 + local.minute * 60 + local.second, local.date(), local.weekday(),
             duration, piece.e_start, p_lo, p_hi, c_lo, c_hi,
