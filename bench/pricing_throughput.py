@@ -164,7 +164,7 @@ def make_cdr(rng: random.Random, index: int, tariff: c.Tariff, periods: int) -> 
     for _ in range(50):
         samples, end = meter_samples(rng, intervals, dc)
         built = build_charging_periods(tariff, samples, end=end, time_zone=TZ, merge=False)
-        if abs(len(built) - periods) <= max(2, periods // 20):
+        if abs(len(built) - periods) <= max(2, periods // 20) and 10 <= len(built) <= 200:
             break
         intervals = max(3, intervals + (periods - len(built)))
     start = samples[0].at

@@ -74,7 +74,7 @@ from roamkit.domain.context import ConversionContext
 from roamkit.gctools import gc_paused
 from roamkit.models.v211 import cdrs as w211
 from roamkit.pricing.errors import PricingError
-from roamkit.pricing.localtime import WallClock, as_utc, wall_clock_instants, zone
+from roamkit.pricing.localtime import WallClock, as_utc, zone
 from roamkit.pricing.money import ZERO, Money, round_money
 from roamkit.pricing.pieces import Piece
 from roamkit.pricing.restrictions import Moment, period_power_current
@@ -602,57 +602,59 @@ def _warn_splits(
     items: list[_Period], clock: WallClock, start: datetime, origin: datetime, warnings: list[str]
 ) -> None:
     """Warn about periods inside which another price component becomes active
-    (``#mod_cdrs_charging_period``: the CPO SHALL start a new period there)."""
-    instants: dict[tuple[str, bool], list[datetime]] = {}
+    (``#mod_cdrs_charging_period``: the CPO SHALL start a new period there).
+
+    Periods are walked in runs of one tariff and one phase (usually the whole session),
+    so what the tariff can change on is looked up once per run."""
     found: list[str] = []
-    end = items[-1].end if items else start
+    runs: list[tuple[CompiledTariff, bool, list[_Period]]] = []
     for p in items:
-        tariff = p.tariff
-        m = p.moment
-        if tariff is None or m is None or not p.pieces or p.end <= p.start:
+        if p.tariff is None:
             continue
+        if runs and runs[-1][0] is p.tariff and runs[-1][1] == p.reservation:
+            runs[-1][2].append(p)
+        else:
+            runs.append((p.tariff, p.reservation, [p]))
+    for tariff, reservation, run in runs:
         timed, kwh_bounds, ranged = tariff.time_dependent, tariff.kwh_bounds, tariff.ranged
         if not (timed or kwh_bounds or ranged):
             continue
-        what: str | None = None
+        phase_origin = start if reservation else origin
+        candidates: list[datetime] = []
         if timed:
-            phase_origin = start if p.reservation else origin
-            key = (tariff.key, p.reservation)
-            candidates = instants.get(key)
-            if candidates is None:
-                marks = (
-                    wall_clock_instants(clock.tz, start, end, tariff.marks) if tariff.local else []
+            candidates = clock.instants(tariff.marks) if tariff.local else []
+            candidates += [phase_origin + timedelta(seconds=d) for d in tariff.durations]
+            candidates = sorted(set(candidates))
+        count = len(candidates)
+        following = 0  # index of the first candidate after the current period's start
+        for p in run:
+            m = p.moment
+            if m is None or not p.pieces or p.end <= p.start:
+                continue
+            what: str | None = None
+            if count:
+                while following < count and candidates[following] <= p.start:
+                    following += 1
+                if following < count and candidates[following] < p.end:
+                    what = _changed_at(p, m, candidates, following, tariff, clock, phase_origin)
+            if what is None and kwh_bounds and p.energy:
+                low = m.energy
+                high = low + p.energy
+                if high < low:
+                    low, high = high, low
+                at = bisect.bisect_right(kwh_bounds, low)
+                if at < len(kwh_bounds) and kwh_bounds[at] < high:
+                    what = _crossed_kwh(p, m, kwh_bounds, at, high)
+            if (
+                what is None
+                and ranged
+                and (m.power_lo != m.power_hi or m.current_lo != m.current_hi)
+            ):
+                what = _straddled_range(p, m, tariff)
+            if what is not None:
+                found.append(
+                    f"period {p.index} ({wire_datetime(p.start)} to {wire_datetime(p.end)}) {what}"
                 )
-                marks += [phase_origin + timedelta(seconds=d) for d in tariff.durations]
-                candidates = instants[key] = sorted(set(marks))
-            at = bisect.bisect_right(candidates, p.start)
-            if at < len(candidates) and candidates[at] < p.end:
-                base = _choices(p, m)
-                while at < len(candidates) and candidates[at] < p.end:
-                    instant = candidates[at]
-                    later = _moment(p, instant, tariff, clock, phase_origin, m.energy)
-                    if _choices(p, later) != base:
-                        what = f"at {wire_datetime(instant)}"
-                        break
-                    at += 1
-        if what is None and kwh_bounds and p.energy:
-            low = m.energy
-            high = low + p.energy
-            if high < low:
-                low, high = high, low
-            for bound in kwh_bounds:
-                if low < bound < high:
-                    crossed = Moment(m.sod, m.day, m.weekday, m.duration, bound, m.power_lo,
-                                     m.power_hi, m.current_lo, m.current_hi)  # fmt: skip
-                    if _choices(p, crossed) != _choices(p, m):
-                        what = f"at {bound} kWh"
-                        break
-        if what is None and ranged and (m.power_lo != m.power_hi or m.current_lo != m.current_hi):
-            what = _straddled_range(p, m, tariff)
-        if what is not None:
-            found.append(
-                f"period {p.index} ({wire_datetime(p.start)} to {wire_datetime(p.end)}) {what}"
-            )
     if found:
         shown = "; ".join(found[:_MAX_SPLIT_WARNINGS])
         more = len(found) - _MAX_SPLIT_WARNINGS
@@ -663,6 +665,42 @@ def _warn_splits(
             + ": priced with the components active at the period start (the CPO SHALL start a "
             "new charging period there, mod_cdrs.asciidoc#mod_cdrs_charging_period)"
         )
+
+
+def _changed_at(
+    p: _Period,
+    m: Moment,
+    candidates: list[datetime],
+    at: int,
+    tariff: CompiledTariff,
+    clock: WallClock,
+    origin: datetime,
+) -> str | None:
+    """The first of ``candidates[at:]`` inside the period where the choice changes."""
+    base = _choices(p, m)
+    while at < len(candidates) and candidates[at] < p.end:
+        instant = candidates[at]
+        later = _moment(p, instant, tariff, clock, origin, m.energy)
+        if _choices(p, later) != base:
+            return f"at {wire_datetime(instant)}"
+        at += 1
+    return None
+
+
+def _crossed_kwh(
+    p: _Period, m: Moment, bounds: tuple[Decimal, ...], at: int, high: Decimal
+) -> str | None:
+    """The first of ``bounds[at:]`` below ``high`` (crossed inside the period) that changes
+    the choice."""
+    base = _choices(p, m)
+    while at < len(bounds) and bounds[at] < high:
+        bound = bounds[at]
+        crossed = Moment(m.sod, m.day, m.weekday, m.duration, bound, m.power_lo, m.power_hi,
+                         m.current_lo, m.current_hi)  # fmt: skip
+        if _choices(p, crossed) != base:
+            return f"at {bound} kWh"
+        at += 1
+    return None
 
 
 def _straddled_range(p: _Period, m: Moment, tariff: CompiledTariff) -> str | None:

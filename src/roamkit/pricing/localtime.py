@@ -123,3 +123,23 @@ class WallClock:
         edges = self.edges
         index = bisect.bisect_right(edges, at) if edges else 0
         return at + self.offsets[index]  # type: ignore[operator]
+
+    def instants(self, seconds_of_day: Iterable[int]) -> list[datetime]:
+        """``wall_clock_instants`` over the clock's span; without a DST transition in it
+        (nearly always) by arithmetic alone."""
+        if self.edges:
+            return wall_clock_instants(self.tz, self.start, self.end, seconds_of_day)
+        marks = [timedelta(seconds=mark) for mark in sorted(set(seconds_of_day))]
+        offset = self.offsets[0]
+        start, end = self.start, self.end
+        day = (start + offset).date()  # type: ignore[operator]
+        last = (end + offset).date()  # type: ignore[operator]
+        found: list[datetime] = []
+        while day <= last:
+            midnight = datetime(day.year, day.month, day.day, tzinfo=UTC) - offset  # type: ignore[operator]
+            for mark in marks:
+                instant = midnight + mark
+                if start < instant < end:
+                    found.append(instant)
+            day += _ONE_DAY
+        return found
