@@ -52,7 +52,8 @@ first session period in the session.
 
 **VAT** (2.2.1): per component, cost x (100 + vat) / 100; a component without
 ``vat`` has no known amount including VAT (``money.Money``), and neither has any
-total it is part of. 2.1.1 has no VAT: ``incl_vat`` is unknown throughout.
+total it is part of (a zero cost is zero including VAT). 2.1.1 has no VAT: the
+amount including VAT of any non-zero cost is unknown.
 
 **min_price / max_price** (2.2.1): the caps of the session's first tariff apply
 to ``total_cost``, excluding and including VAT independently (NOTE in
@@ -60,6 +61,12 @@ to ``total_cost``, excluding and including VAT independently (NOTE in
 amount including VAT in proportion (the correction spread over the components
 with their own VAT rates). The category totals are left as computed; the
 correction is in ``Pricing.capping`` and described in ``warnings``.
+
+**Speed.** Totals and warnings are computed at once; the per-period breakdown
+(``Pricing.periods``) on first access and each explanation (``reason``) when
+read. Pricing makes no reference cycles, so the cyclic garbage collector is paused
+while it runs (``roamkit.gctools``). Compile a tariff once (``compile_tariff``) to
+price many sessions with it.
 """
 
 from __future__ import annotations

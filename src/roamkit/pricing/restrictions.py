@@ -120,6 +120,7 @@ class Restrictions:
     ``date``, days as weekday numbers."""
 
     __slots__ = (
+        "_described",
         "_source",
         "days",
         "end_date",
@@ -140,6 +141,7 @@ class Restrictions:
 
     def __init__(self, source: c.TariffRestrictions, tariff_id: str, path: str) -> None:
         self._source = source
+        self._described: str | None = None
         start_time, end_time = source.start_time, source.end_time
         self.window: tuple[int, int] | None = None
         if start_time is not None or end_time is not None:
@@ -222,7 +224,12 @@ class Restrictions:
         return HOLDS
 
     def describe(self) -> str:
-        """The restrictions in short text (``start_time 17:00, end_time 20:00, max_power < 16``)."""
+        """The restrictions in short text (``17:00-20:00 local, max_power < 16 kW``)."""
+        if self._described is None:
+            self._described = self._describe()
+        return self._described
+
+    def _describe(self) -> str:
         r = self._source
         parts: list[str] = []
         if r.start_time is not None or r.end_time is not None:
