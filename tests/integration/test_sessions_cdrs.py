@@ -403,3 +403,26 @@ def test_a_credit_cdr_cancels_a_cdr_and_the_emsp_agrees(tmp_path: Path) -> None:
         envelope(again, 200, 2001)
         envelope(ch.cpo.api("POST", "/api/cdrs/S15-C/credit"), 200, 2001)
         assert ch.cpo.api("POST", "/api/cdrs/NOPE/credit").status_code == 404
+
+
+def test_charging_preferences_need_a_capable_evse_and_the_sessions_emsp(tmp_path: Path) -> None:
+    with charging_pair(tmp_path) as ch:
+        ch.start("S16", at="2026-11-20T10:00:00Z")
+        url = f"{ch.cpo.url}/ocpi/2.2.1/cpo/sessions/S16/charging_preferences"
+        prefs = {"profile_type": "FAST", "departure_time": "2026-11-20T12:00:00Z"}
+        resp = ch.cpo.ocpi("PUT", url, token=ch.pair.emsp_on_cpo, json=prefs)
+        envelope(resp, 404, 2001)  # CHECKLIST 221-S-7: the EVSE is not capable
+        loc = ch.cpo.api_data("GET", "/api/locations/LOC1")
+        loc["evses"][0]["capabilities"] = ["CHARGING_PREFERENCES_CAPABLE"]
+        ch.cpo.api_data("PUT", "/api/locations/LOC1", json=loc)
+        resp = ch.cpo.ocpi("PUT", url, token=ch.pair.emsp_on_cpo, json=prefs)
+        assert envelope(resp, 200, 1000)["data"] == "ACCEPTED"
+        shown = ch.cpo.api_data("GET", "/api/sessions/S16")
+        assert shown["charger"]["preferences"]["profile_type"] == "FAST"
+        resp = ch.cpo.ocpi("PUT", url, token=ch.pair.emsp_on_cpo, json={"profile_type": "X"})
+        envelope(resp, 200, 2001)
+        resp = ch.cpo.ocpi("PUT", url.replace("S16", "NOPE"), token=ch.pair.emsp_on_cpo, json=prefs)
+        envelope(resp, 404, 2000)
+        ch.stop("S16", at="2026-11-20T10:30:00Z")
+        resp = ch.cpo.ocpi("PUT", url, token=ch.pair.emsp_on_cpo, json=prefs)
+        assert envelope(resp, 200, 1000)["data"] == "NOT_POSSIBLE"

@@ -13,6 +13,8 @@ from roamkit.config import Settings
 from roamkit.domain import canonical as c
 from roamkit.domain.context import NA
 from roamkit.modules.cdrs import service
+from roamkit.modules.embedded import embedded_location
+from roamkit.modules.locations import service as locations
 from roamkit.protocol.errors import InvalidParameters, NotFound
 from roamkit.protocol.timeutil import utcnow
 from roamkit.store import objects
@@ -22,8 +24,7 @@ from roamkit.sync import outbox
 
 def cdr_location(location: c.Location, evse_uid: str, connector_id: str) -> c.CdrLocation:
     """The location as it was at the session's start (CHECKLIST 221-D-2)."""
-    evse = next(e for e in location.evses or [] if e.uid == evse_uid)
-    conn = next(x for x in evse.connectors if x.id == connector_id)
+    evse, conn = locations.charging_point(location, evse_uid, connector_id)
     return c.CdrLocation(
         id=location.id,
         name=location.name,
@@ -152,5 +153,5 @@ async def credit(session: AsyncSession, settings: Settings, cdr_id: str) -> c.CD
     k = service.key(OWN, credited.country_code, credited.party_id, credited.id)
     if await objects.get(session, k) is not None:
         raise InvalidParameters(f"CDR {cdr_id!r} was credited already ({credited.id})")
-    await store_and_push(session, credited, service.embedded_location(row.data), row.audience_id)
+    await store_and_push(session, credited, embedded_location(row.data), row.audience_id)
     return credited

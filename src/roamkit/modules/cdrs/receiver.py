@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from roamkit.domain.context import ConversionContext
 from roamkit.modules.cdrs import codec, service, verify
 from roamkit.modules.deps import DatabaseDep, PartnerCaller, PartyCaller, SettingsDep
+from roamkit.modules.embedded import embedded_location
 from roamkit.modules.listing import routing_headers
 from roamkit.modules.results import Outcome
 from roamkit.partners.repository import has_party
@@ -78,7 +79,7 @@ def router(version: str) -> APIRouter:
             )
         if row is None:
             raise NotFound(f"Unknown CDR {cdr_id!r}")
-        data = codec.to_wire(version, service.load(row), service.embedded_location(row.data))
+        data = codec.to_wire(version, service.load(row), embedded_location(row.data))
         return ocpi_response(data, headers=routing_headers(request, settings, caller, version))
 
     return r

@@ -6,14 +6,13 @@ answered like the first time; a different CDR under the same id is refused
 
 from __future__ import annotations
 
-from typing import Any
-
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roamkit.domain import canonical as c
 from roamkit.domain.context import ConversionContext
 from roamkit.domain.v211 import cdrs as conv211
+from roamkit.modules.embedded import plain, with_location
 from roamkit.modules.results import Outcome
 from roamkit.modules.wirejson import v211_bytes
 from roamkit.protocol.errors import OcpiError
@@ -23,8 +22,6 @@ from roamkit.store.objects import ObjectKey
 from roamkit.store.tables import StoredObject
 
 MODULE = "cdrs"
-EXTRA = "_roamkit"
-"""Next to the canonical document: the Location a 2.1.1 CDR embeds (``location``)."""
 
 
 class CdrConflict(OcpiError):
@@ -42,15 +39,6 @@ def load(row: StoredObject) -> c.CDR:
     return c.CDR.model_validate(row.data)
 
 
-def embedded_location(data: dict[str, Any]) -> c.Location | None:
-    doc = (data.get(EXTRA) or {}).get("location")
-    return None if doc is None else c.Location.model_validate(doc)
-
-
-def _plain(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in data.items() if k != EXTRA}
-
-
 async def insert(
     session: AsyncSession,
     k: ObjectKey,
@@ -64,7 +52,7 @@ async def insert(
     data = cdr.model_dump(mode="json", exclude_none=True)
     row = await objects.get(session, k, for_update=True)
     if row is not None:
-        if _plain(row.data) == data:
+        if plain(row.data) == data:
             return Outcome.UNCHANGED
         raise CdrConflict(
             f"CDR {cdr.id!r} was received before with other content; CDRs cannot be "
@@ -77,13 +65,10 @@ async def insert(
         wire_v211 = v211_bytes(
             cdr, lambda x, _ctx: conv211.from_canonical(x, location=location), ctx
         )
-    doc = dict(data)
-    if location is not None:
-        doc[EXTRA] = {"location": location.model_dump(mode="json", exclude_none=True)}
     await objects.save(
         session,
         k,
-        data=doc,
+        data=with_location(data, location),
         last_updated=cdr.last_updated,
         published=True,
         wire_v221=wire_v221,

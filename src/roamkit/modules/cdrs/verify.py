@@ -26,7 +26,7 @@ from roamkit.config import Settings
 from roamkit.domain import canonical as c
 from roamkit.domain.context import NA
 from roamkit.modules.locations import service as locations
-from roamkit.modules.sessions.codec import own_token_by_auth_id
+from roamkit.modules.received import own_token_by_auth_id
 from roamkit.modules.tariffs import service as tariffs
 from roamkit.modules.tokens import service as tokens
 from roamkit.store import objects

@@ -317,12 +317,35 @@ def select(location: c.Location, target: Target) -> c.Location | c.EVSE | c.Conn
     """The object a GET addresses inside a location."""
     if target.evse_uid is None:
         return location
-    for evse in location.evses or []:
-        if evse.uid == target.evse_uid:
-            if target.connector_id is None:
-                return evse
-            for connector in evse.connectors:
-                if connector.id == target.connector_id:
-                    return connector
-            raise NotFound(f"Unknown connector {target.connector_id!r} in EVSE {target.evse_uid!r}")
-    raise NotFound(f"Unknown EVSE {target.evse_uid!r} in location {location.id!r}")
+    evse = find_evse(location, target.evse_uid)
+    if evse is None:
+        raise NotFound(f"Unknown EVSE {target.evse_uid!r} in location {location.id!r}")
+    if target.connector_id is None:
+        return evse
+    connector = find_connector(evse, target.connector_id)
+    if connector is None:
+        raise NotFound(f"Unknown connector {target.connector_id!r} in EVSE {target.evse_uid!r}")
+    return connector
+
+
+def find_evse(location: c.Location, evse_uid: str) -> c.EVSE | None:
+    return next((e for e in location.evses or [] if e.uid == evse_uid), None)
+
+
+def find_connector(evse: c.EVSE, connector_id: str) -> c.Connector | None:
+    return next((x for x in evse.connectors if x.id == connector_id), None)
+
+
+def charging_point(
+    location: c.Location, evse_uid: str, connector_id: str
+) -> tuple[c.EVSE, c.Connector]:
+    """The EVSE and connector a session uses; ``UnknownLocation`` (2003) otherwise."""
+    evse = find_evse(location, evse_uid)
+    if evse is None:
+        raise UnknownLocation(f"Location {location.id!r} has no EVSE {evse_uid!r}")
+    connector = find_connector(evse, connector_id)
+    if connector is None:
+        raise UnknownLocation(
+            f"Location {location.id!r} EVSE {evse_uid!r} has no connector {connector_id!r}"
+        )
+    return evse, connector

@@ -30,6 +30,7 @@ from roamkit.config import Settings
 from roamkit.domain import canonical as c
 from roamkit.models.base import DateTime
 from roamkit.modules.cdrs import own as own_cdrs
+from roamkit.modules.embedded import embedded_location
 from roamkit.modules.locations import service as locations
 from roamkit.modules.sessions import service
 from roamkit.modules.tariffs import service as tariffs
@@ -254,20 +255,6 @@ async def _connector_tariff(
     return (regular or found or [None])[0]
 
 
-def _find_connector(
-    location: c.Location, evse_uid: str, connector_id: str
-) -> tuple[c.EVSE, c.Connector]:
-    for evse in location.evses or []:
-        if evse.uid == evse_uid:
-            for conn in evse.connectors:
-                if conn.id == connector_id:
-                    return evse, conn
-            raise locations.UnknownLocation(
-                f"Location {location.id!r} EVSE {evse_uid!r} has no connector {connector_id!r}"
-            )
-    raise locations.UnknownLocation(f"Location {location.id!r} has no EVSE {evse_uid!r}")
-
-
 async def _record(session: AsyncSession, session_id: str) -> ChargingSession:
     rec = await session.get(ChargingSession, session_id, with_for_update=True)
     if rec is None:
@@ -288,7 +275,7 @@ async def start(session: AsyncSession, settings: Settings, req: StartSession) ->
     if row is None:
         raise locations.UnknownLocation(f"Unknown location {req.location_id!r}")
     location = locations.load(row)
-    _, connector = _find_connector(location, req.evse_uid, req.connector_id)
+    _, connector = locations.charging_point(location, req.evse_uid, req.connector_id)
     cdr_token, audience = await _token(session, req)
     tariff = await _connector_tariff(session, connector, started)
     state: dict[str, Any] = {
@@ -471,7 +458,7 @@ async def _follow_tariff(session: AsyncSession, state: dict[str, Any], at: datet
     if row is None:
         return
     try:
-        _, connector = _find_connector(
+        _, connector = locations.charging_point(
             locations.load(row), state["evse_uid"], state["connector_id"]
         )
     except OcpiError:
@@ -525,7 +512,7 @@ async def _save_object(
     """Store the new state of the OCPI Session; returns its Location snapshot."""
     k = service.key(OWN, settings.country_code, settings.party_id, rec.id)
     row = await objects.get(session, k, for_update=True)
-    location = service.embedded_location(row.data) if row is not None else None
+    location = embedded_location(row.data) if row is not None else None
     if location is None:  # the snapshot is taken at the start; this is a repair
         loc_row = await objects.get_own(session, locations.MODULE, obj.location_id)
         if loc_row is None:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from roamkit.config import Settings
 from roamkit.domain.context import ConversionContext
 from roamkit.modules.deps import DatabaseDep, PartyCaller, SettingsDep
+from roamkit.modules.embedded import embedded_location
 from roamkit.modules.listing import routing_headers
 from roamkit.modules.sessions import codec, service
 from roamkit.protocol.envelope import OcpiResponse, ocpi_response
@@ -47,7 +48,7 @@ def router(version: str) -> APIRouter:
             )
         if row is None:
             raise NotFound(f"Unknown session {session_id!r}")
-        data = codec.to_wire(version, service.load(row), service.embedded_location(row.data))
+        data = codec.to_wire(version, service.load(row), embedded_location(row.data))
         return ocpi_response(data, headers=routing_headers(request, settings, caller, version))
 
     @r.put(PATH)

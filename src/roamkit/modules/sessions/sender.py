@@ -15,6 +15,7 @@ from roamkit.modules.sessions import service
 from roamkit.partners.repository import has_party
 from roamkit.protocol.envelope import OcpiResponse, ocpi_response
 from roamkit.protocol.errors import NotFound, invalid_object, json_body
+from roamkit.protocol.status import StatusCode
 from roamkit.store import objects
 from roamkit.store.tables import ChargingSession
 
@@ -66,15 +67,15 @@ def router(version: str) -> APIRouter:
             row = await objects.get_own(session, locations.MODULE, rec.state["location_id"])
             evse = None
             if row is not None:
-                evse = next(
-                    (e for e in locations.load(row).evses or [] if e.uid == rec.state["evse_uid"]),
-                    None,
-                )
+                evse = locations.find_evse(locations.load(row), rec.state["evse_uid"])
             capable = evse is not None and c.Capability.CHARGING_PREFERENCES_CAPABLE in (
                 evse.capabilities or []
             )
             if not capable:
-                raise NotFound("This EVSE does not take charging preferences")
+                raise NotFound(
+                    "This EVSE does not take charging preferences",
+                    status_code=StatusCode.INVALID_PARAMETERS,
+                )
             if rec.status != "ACTIVE":
                 answer = c.ChargingPreferencesResponse.NOT_POSSIBLE
             else:

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from roamkit.domain import canonical as c
 from roamkit.domain.context import ConversionContext, ConversionError
 from roamkit.domain.v211 import sessions as conv211
+from roamkit.modules.embedded import embedded_location, plain, with_location
 from roamkit.modules.results import Outcome
 from roamkit.modules.wirejson import v211_bytes
 from roamkit.protocol.errors import InvalidParameters, NotFound, invalid_object
@@ -28,9 +29,6 @@ from roamkit.store.objects import ObjectKey
 from roamkit.store.tables import StoredObject
 
 MODULE = "sessions"
-EXTRA = "_roamkit"
-"""Key of what roamkit keeps next to the canonical document: the Location a 2.1.1
-Session embeds (``location``), needed to serve the session in 2.1.1 again."""
 
 
 def key(owner_id: int, country_code: str, party_id: str, session_id: str) -> ObjectKey:
@@ -39,18 +37,6 @@ def key(owner_id: int, country_code: str, party_id: str, session_id: str) -> Obj
 
 def load(row: StoredObject) -> c.Session:
     return c.Session.model_validate(row.data)
-
-
-def embedded_location(data: dict[str, Any]) -> c.Location | None:
-    doc = (data.get(EXTRA) or {}).get("location")
-    return None if doc is None else c.Location.model_validate(doc)
-
-
-def document(obj: c.Session, location: c.Location | None) -> dict[str, Any]:
-    data = obj.model_dump(mode="json", exclude_none=True)
-    if location is not None:
-        data[EXTRA] = {"location": location.model_dump(mode="json", exclude_none=True)}
-    return data
 
 
 async def store(
@@ -64,10 +50,11 @@ async def store(
 ) -> Outcome:
     """Write the session; our own sessions also get their wire bytes per version
     (2.1.1 embeds the Location, so it needs ``location``)."""
-    data = document(obj, location)
+    plain_data = obj.model_dump(mode="json", exclude_none=True)
+    data = with_location(plain_data, location)
     wire_v221 = wire_v211 = None
     if k.owner_id == objects.OWN:
-        wire_v221 = orjson.dumps(obj.model_dump(mode="json", exclude_none=True))
+        wire_v221 = orjson.dumps(plain_data)
         if location is not None:
             ctx = ConversionContext(country_code=obj.country_code, party_id=obj.party_id)
             wire_v211 = v211_bytes(
@@ -88,9 +75,7 @@ async def store(
 
 
 def _same(row: StoredObject, data: dict[str, Any]) -> bool:
-    return {k: v for k, v in row.data.items() if k != EXTRA} == {
-        k: v for k, v in data.items() if k != EXTRA
-    }
+    return plain(row.data) == plain(data)
 
 
 async def put_session(
@@ -147,7 +132,7 @@ async def patch_session(
     for locked in ("country_code", "party_id", "id"):
         if locked in fields and str(fields[locked]).upper() != str(row.data[locked]).upper():
             raise InvalidParameters(f"PATCH cannot change a session's {locked}")
-    doc = {k2: v for k2, v in row.data.items() if k2 != EXTRA}
+    doc = plain(row.data)
     periods = fields.pop("charging_periods", None)
     doc.update(fields)
     if periods:
