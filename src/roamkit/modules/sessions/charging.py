@@ -15,7 +15,8 @@ Sessions that end badly (the charger side says so) become ``INVALID`` and get no
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -103,37 +104,31 @@ class StopSession(BaseModel):
 # --------------------------------------------------------------------------- state
 
 
-@dataclass(slots=True)
-class Sample:
-    at: datetime
-    kwh: Decimal
-    charging: bool
-    current: Decimal | None = None
-    power: Decimal | None = None
-
-    def dump(self) -> list[Any]:
-        return [
-            self.at.isoformat(),
-            str(self.kwh),
-            self.charging,
-            None if self.current is None else str(self.current),
-            None if self.power is None else str(self.power),
-        ]
-
-    @classmethod
-    def load(cls, raw: list[Any]) -> Sample:
-        at, kwh, charging, current, power = raw
-        return cls(
-            datetime.fromisoformat(at),
-            Decimal(kwh),
-            charging,
-            None if current is None else Decimal(current),
-            None if power is None else Decimal(power),
-        )
+def _dump(sample: pricing.MeterSample) -> list[Any]:
+    """A sample as stored in ``ChargingSession.state``: compact, exact (Decimal text)."""
+    return [
+        sample.at.isoformat(),
+        str(sample.energy_kwh),
+        sample.charging,
+        None if sample.current is None else str(sample.current),
+        None if sample.power is None else str(sample.power),
+    ]
 
 
-def _samples(state: dict[str, Any]) -> list[Sample]:
-    return [Sample.load(raw) for raw in state["samples"]]
+def _load(raw: list[Any]) -> pricing.MeterSample:
+    at, kwh, charging, current, power = raw
+    return pricing.MeterSample(
+        datetime.fromisoformat(at),
+        Decimal(kwh),
+        charging,
+        None if current is None else Decimal(current),
+        None if power is None else Decimal(power),
+    )
+
+
+def _samples(state: dict[str, Any]) -> list[pricing.MeterSample]:
+    """Energies since the session start; ``charging`` is the state until the next one."""
+    return [_load(raw) for raw in state["samples"]]
 
 
 def _segments(state: dict[str, Any]) -> list[tuple[datetime, c.Tariff | None]]:
@@ -169,13 +164,14 @@ def price_state(state: dict[str, Any], end: datetime) -> Priced:
         if not part or part[0].at > since:  # the segment starts between two readings
             before = [s for s in samples if s.at < since]
             if before:
-                part.insert(0, Sample(since, before[-1].kwh, before[-1].charging))
+                prev = before[-1]
+                part.insert(0, pricing.MeterSample(since, prev.energy_kwh, prev.charging))
         if not part:
             continue
         seg_end = min(until, end) if until is not None else end
         periods += pricing.build_charging_periods(
             tariff,
-            [pricing.MeterSample(s.at, s.kwh, s.charging, s.current, s.power) for s in part],
+            part,
             end=seg_end,
             time_zone=tz,
             session_start=start,
@@ -297,9 +293,8 @@ async def start(session: AsyncSession, settings: Settings, req: StartSession) ->
             }
         ],
         "meter_start": str(req.meter_start),
-        "samples": [Sample(started, Decimal(0), True).dump()],
+        "samples": [_dump(pricing.MeterSample(started, Decimal(0), True))],
         "start": started.isoformat(),
-        "end": None,
         "pushed_periods": 0,
         "pushed_digest": _digest([]),
     }
@@ -359,7 +354,6 @@ async def stop(
         _add_sample(state, at, req.meter, False, None, None)
     elif at < last.at:
         raise InvalidParameters(f"Stop at {at.isoformat()} is before the last reading")
-    state["end"] = at.isoformat()
     status = c.SessionStatus.INVALID if req.invalid else c.SessionStatus.COMPLETED
     if req.reason:
         state["reason"] = req.reason
@@ -410,8 +404,6 @@ async def push_due(session: AsyncSession, settings: Settings, now: datetime) -> 
 
 
 def _new_id(started: datetime) -> str:
-    import uuid
-
     return f"{started:%Y%m%d%H%M%S}-{uuid.uuid4().hex[:12]}"
 
 
@@ -434,21 +426,22 @@ def _add_sample(
         raise InvalidParameters(
             f"Reading at {at.isoformat()} is older than the last one ({last.at.isoformat()})"
         )
-    if kwh < last.kwh:
+    if kwh < last.energy_kwh:
         raise InvalidParameters(
-            f"Meter went backwards: {reading} kWh after {last.kwh + Decimal(state['meter_start'])}"
+            f"Meter went backwards: {reading} kWh after "
+            f"{last.energy_kwh + Decimal(state['meter_start'])}"
         )
-    flowed = kwh > last.kwh
+    flowed = kwh > last.energy_kwh
     # The interval just closed: charging if energy flowed, else as declared at its start.
-    last.charging = last.charging or flowed
+    last = replace(last, charging=last.charging or flowed)
     state_now = charging if charging is not None else (True if flowed else last.charging)
-    new = Sample(at, kwh, state_now, current, power)
+    new = pricing.MeterSample(at, kwh, state_now, current, power)
     if at == last.at:
         samples[-1] = new
     else:
         samples[-1] = last
         samples.append(new)
-    state["samples"] = [s.dump() for s in samples]
+    state["samples"] = [_dump(s) for s in samples]
 
 
 async def _follow_tariff(session: AsyncSession, state: dict[str, Any], at: datetime) -> None:
@@ -481,7 +474,7 @@ def _session_object(
     """The OCPI Session as the samples say now, and its pricing (the CDR's, at the end)."""
     priced = price_state(state, end)
     total = priced.pricing.total_cost.to_price() if priced.pricing else c.Price(excl_vat=0)
-    kwh = _samples(state)[-1].kwh
+    kwh = _samples(state)[-1].energy_kwh
     finished = status is not c.SessionStatus.ACTIVE
     obj = c.Session(
         country_code=settings.country_code,
