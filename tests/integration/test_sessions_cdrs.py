@@ -426,3 +426,44 @@ def test_charging_preferences_need_a_capable_evse_and_the_sessions_emsp(tmp_path
         ch.stop("S16", at="2026-11-20T10:30:00Z")
         resp = ch.cpo.ocpi("PUT", url, token=ch.pair.emsp_on_cpo, json=prefs)
         assert envelope(resp, 200, 1000)["data"] == "NOT_POSSIBLE"
+
+
+@pytest.mark.parametrize("version", ["2.2.1", "2.1.1"])
+def test_bad_input_on_the_session_and_cdr_endpoints_gets_an_envelope(
+    tmp_path: Path, version: str
+) -> None:
+    with charging_pair(tmp_path, version) as ch:
+        emsp, token = ch.emsp, ch.pair.cpo_on_emsp
+        sessions = f"{emsp.url}/ocpi/{version}/emsp/sessions"
+        cdrs = f"{emsp.url}/ocpi/{version}/emsp/cdrs"
+        for method, url in (("PUT", f"{sessions}/NL/CPO/X1"), ("POST", cdrs)):
+            resp = emsp.ocpi(method, url, token=token, content=b"{not json")
+            envelope(resp, 400, 2001)
+            resp = emsp.ocpi(method, url, token=token, json=[1, 2])
+            assert resp.json()["status_code"] == 2001
+            resp = emsp.ocpi(method, url, token=token, json={"id": "X1"})
+            body = envelope(resp, resp.status_code, 2001)
+            assert body["status_message"]  # says what is missing
+            resp = emsp.ocpi(method, url, token="bm90LWEtdG9rZW4=", json={})
+            envelope(resp, 401, 2000 if version == "2.2.1" else resp.json()["status_code"])
+        # a party that is not the caller's
+        resp = emsp.ocpi("PUT", f"{sessions}/DE/XYZ/X1", token=token, json={"id": "X1"})
+        assert resp.status_code in (403, 404) and resp.json()["status_code"] >= 2000
+        resp = emsp.ocpi("GET", f"{sessions}/NL/CPO/NOPE", token=token)
+        envelope(resp, 404, 2000)
+        resp = emsp.ocpi("GET", f"{cdrs}/NL/CPO/NOPE", token=token)
+        envelope(resp, 404, 2000)
+        cpo = f"{ch.cpo.url}/ocpi/{version}/cpo"
+        resp = ch.cpo.ocpi("GET", f"{cpo}/sessions?date_from=yesterday", token=ch.pair.emsp_on_cpo)
+        assert resp.json()["status_code"] == 2001
+        resp = ch.cpo.ocpi("GET", f"{cpo}/cdrs?limit=-1", token=ch.pair.emsp_on_cpo)
+        assert resp.json()["status_code"] == 2001
+        if version == "2.2.1":  # a CDR of a party the caller does not speak for
+            ch.start("S17", at="2026-11-20T10:00:00Z")
+            cdr = ch.stop("S17", at="2026-11-20T10:30:00Z", meter=1)["cdr"]
+            ch.wait_cdr("S17")
+            other = {**cdr, "id": "S17-O", "country_code": "DE", "party_id": "XYZ"}
+            resp = emsp.ocpi("POST", cdrs, token=token, json=other)
+            assert resp.status_code == 404 and resp.json()["status_code"] == 2000  # as 2.2.1 says
+            assert ch.emsp_cdr("S17-O") is None
+        assert ch.disputes() == []

@@ -32,25 +32,22 @@ def router(version: str) -> APIRouter:
         body = await json_body(request)
         if not isinstance(body, dict):
             raise InvalidParameters("body must be a CDR object")
-        if version == "2.1.1":
-            # 2.1.1 objects carry no owner: the CPO is the caller's (one) party.
-            roles = caller.partner.roles or []
-            cpo = [r for r in roles if r.get("role") == "CPO"] or roles
-            if not cpo:
-                raise Forbidden("The caller's credentials name no party")
-            cc, pid = str(cpo[0].get("country_code", "")), str(cpo[0].get("party_id", ""))
-        else:
-            cc, pid = str(body.get("country_code", "")), str(body.get("party_id", ""))
-            if not has_party(caller.partner, cc, pid):
-                raise Forbidden(f"Party {cc}*{pid} is not one of the caller's credentials roles")
+        # 2.1.1 objects carry no owner: the CPO is the caller's party (its CPO role).
+        roles = caller.partner.roles or []
+        cpo = [r for r in roles if r.get("role") == "CPO"] or roles or [{}]
         ctx = ConversionContext(
-            country_code=cc.upper(),
-            party_id=pid.upper(),
+            country_code=str(cpo[0].get("country_code", "")).upper(),
+            party_id=str(cpo[0].get("party_id", "")).upper(),
             own_country_code=settings.country_code,
             own_party_id=settings.party_id,
         )
         async with db.session() as session:
             cdr, location = await codec.parse_post(version, body, ctx, session)
+            if not has_party(caller.partner, cdr.country_code, cdr.party_id):
+                raise Forbidden(
+                    f"Party {cdr.country_code}*{cdr.party_id} is not one of the caller's "
+                    "credentials roles"
+                )
             k = service.key(caller.partner.id, cdr.country_code, cdr.party_id, cdr.id)
             outcome = await service.insert(session, k, cdr, location=location)
             if outcome is Outcome.CREATED:
