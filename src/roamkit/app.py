@@ -48,7 +48,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         worker = PushWorker(db, app.state.partner_client, settings)
         worker.start()
         ticker = SessionTicker(db, settings)
-        ticker.start()
+        if "CPO" in settings.roles:  # only a CPO has charging sessions to push
+            ticker.start()
         freeze_startup_heap()
         log.info(
             "roamkit %s serving %s as %s, versions %s",

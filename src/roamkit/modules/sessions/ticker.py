@@ -25,19 +25,29 @@ class SessionTicker:
         self.settings = settings
         self.tick = tick
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     def start(self) -> None:
         self._task = asyncio.ensure_future(self._run())
 
     async def stop(self) -> None:
-        if self._task is not None:
+        """Let a round in progress finish: cancelling it inside a database call would
+        leave the SQLite driver's thread answering a loop that is gone."""
+        if self._task is None:
+            return
+        self._stopping.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), timeout=10)
+        except TimeoutError:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
     async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.tick)
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=self.tick)
+                return
             try:
                 async with self.db.session() as session:
                     await charging.push_due(session, self.settings, utcnow())
