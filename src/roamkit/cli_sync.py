@@ -23,7 +23,7 @@ from rich.text import Text
 from roamkit.config import Settings
 
 sync_app = typer.Typer(
-    help="Pull partners' data (locations, tariffs) and inspect quarantined objects.",
+    help="Pull partners' data (locations, tariffs, sessions, CDRs); inspect quarantined objects.",
     no_args_is_help=True,
 )
 
@@ -33,6 +33,8 @@ T = TypeVar("T")
 class PullModule(StrEnum):
     locations = "locations"
     tariffs = "tariffs"
+    sessions = "sessions"
+    cdrs = "cdrs"
 
 
 def _settings(err: Console) -> Settings:
@@ -90,7 +92,8 @@ def pull(
         typer.Option(
             "--full",
             help="Fetch everything, not only what changed since the last sync; "
-            "then remove stored objects the partner no longer serves.",
+            "then remove stored locations/tariffs the partner no longer serves "
+            "(sessions and CDRs are never removed).",
         ),
     ] = False,
     page_size: Annotated[
@@ -105,7 +108,8 @@ def pull(
         bool, typer.Option("--json", help="Print the summary as one JSON object.")
     ] = False,
 ) -> None:
-    """Pull a partner's locations or tariffs (incremental by date_from unless --full)."""
+    """Pull a partner's locations, tariffs, sessions or CDRs (incremental by date_from
+    unless --full). New CDRs are re-priced as pushed ones are (see `cdr disputes`)."""
     import httpx
 
     from roamkit import __version__
@@ -132,6 +136,7 @@ def pull(
                     full=full,
                     page_size=page_size,
                     progress=bar.update,
+                    settings=settings,
                 )
         return summary.as_json()
 

@@ -138,10 +138,14 @@ def charging_pair(
 
 @dataclass
 class Outage:
-    """The eMSP's CDR endpoint answers 503 while ``down``: a partner that is away."""
+    """The eMSP's endpoints under ``paths`` answer 503 while ``down``: a partner that
+    is away."""
 
     down: bool = False
     refused: int = 0
+    paths: tuple[str, ...] = ("/emsp/cdrs",)
+    let_through: list[str] = field(default_factory=list)
+    """Method and path of every request to ``paths`` that went through."""
 
     def hook(self, app: FastAPI) -> None:
         outage = self
@@ -151,12 +155,15 @@ class Outage:
                 self.inner = inner
 
             async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-                if outage.down and scope["type"] == "http" and "/emsp/cdrs" in scope["path"]:
+                path = scope.get("path", "")
+                if outage.down and scope["type"] == "http" and any(p in path for p in outage.paths):
                     outage.refused += 1
                     await JSONResponse({"message": "down for maintenance"}, 503)(
                         scope, receive, send
                     )
                     return
+                if scope["type"] == "http" and any(p in path for p in outage.paths):
+                    outage.let_through.append(f"{scope['method']} {path}")
                 await self.inner(scope, receive, send)
 
         app.add_middleware(Middleware)

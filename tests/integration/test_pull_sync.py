@@ -339,7 +339,7 @@ def test_api_errors(start_node) -> None:
     _, emsp = pair(start_node)
     resp = emsp.api("POST", "/api/sync/nobody/locations")
     assert resp.status_code == 404 and "nobody" in resp.json()["status_message"]
-    resp = emsp.api("POST", "/api/sync/cpo/sessions")
+    resp = emsp.api("POST", "/api/sync/cpo/commands")
     assert resp.json()["status_code"] == 2001
     resp = emsp.api("POST", "/api/sync/cpo/locations", headers={"Authorization": "Bearer x"})
     assert resp.status_code == 401
@@ -611,7 +611,7 @@ def test_cli_errors(start_node) -> None:
     _, emsp = pair(start_node)
     result = runner.invoke(cli_app, ["sync", "pull", "nobody", "locations"], env=_env(emsp))
     assert result.exit_code == 1 and "nobody" in result.output
-    result = runner.invoke(cli_app, ["sync", "pull", "cpo", "sessions"], env=_env(emsp))
+    result = runner.invoke(cli_app, ["sync", "pull", "cpo", "commands"], env=_env(emsp))
     assert result.exit_code == 2
     result = runner.invoke(cli_app, ["sync", "quarantine", "--partner", "x"], env=_env(emsp))
     assert result.exit_code == 1 and "x" in result.output

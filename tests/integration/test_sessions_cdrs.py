@@ -467,3 +467,35 @@ def test_bad_input_on_the_session_and_cdr_endpoints_gets_an_envelope(
             assert resp.status_code == 404 and resp.json()["status_code"] == 2000  # as 2.2.1 says
             assert ch.emsp_cdr("S17-O") is None
         assert ch.disputes() == []
+
+
+@pytest.mark.parametrize("version", ["2.2.1", "2.1.1"])
+def test_an_emsp_that_missed_the_pushes_pulls_sessions_and_cdrs(
+    tmp_path: Path, version: str
+) -> None:
+    outage = Outage(down=True, paths=("/emsp/cdrs", "/emsp/sessions"))
+    with charging_pair(tmp_path, version, emsp_hook=outage.hook) as ch:
+        for n in range(3):
+            ch.start(f"Q{n}", at=f"2026-11-20T1{n}:00:00Z")
+            ch.meter(f"Q{n}", n + 1, at=f"2026-11-20T1{n}:20:00Z")
+            ch.stop(f"Q{n}", at=f"2026-11-20T1{n}:30:00Z", meter=n + 2)
+        poll(lambda: outage.refused >= 3, what="pushes refused")
+        pulled = {}
+        for module in ("sessions", "cdrs"):
+            pulled[module] = ch.emsp.api_data("POST", f"/api/sync/cpo/{module}")
+            assert pulled[module]["stored"] == 3, pulled[module]
+        cdr = ch.emsp_cdr("Q2")
+        assert cdr is not None and _cdr_total(cdr) == Decimal("1.7")  # 0.50 + 4 x 0.30
+        assert ch.emsp_session("Q1")["status"] == "COMPLETED"
+        assert ch.disputes() == []  # pulled CDRs are re-priced too
+        again = ch.emsp.api_data("POST", "/api/sync/cpo/cdrs", params={"full": True})
+        assert again["stored"] == 0 and again["removed"] == 0  # never forgets a CDR
+        outage.down = False  # the retried pushes arrive: nothing changes, nothing doubles
+        poll(
+            lambda: sum(r.startswith("POST") for r in outage.let_through) >= 3,
+            timeout=30,
+            what="the three CDR POSTs retried",
+        )
+        received = ch.emsp.api_data("GET", "/api/cdrs", params={"received": True})
+        assert sorted(c["id"] for c in received) == ["Q0", "Q1", "Q2"]
+        assert ch.disputes() == []

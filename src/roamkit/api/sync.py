@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query
 
 from roamkit.api.auth import require_admin
-from roamkit.modules.deps import ClientDep, DatabaseDep
+from roamkit.modules.deps import ClientDep, DatabaseDep, SettingsDep
 from roamkit.partners import repository as repo
 from roamkit.protocol.envelope import OcpiResponse, ocpi_response
 from roamkit.protocol.errors import InvalidParameters, NotFound, OcpiError, PartnerApiError
@@ -42,6 +42,7 @@ async def sync_module(
     module: str,
     db: DatabaseDep,
     client: ClientDep,
+    settings: SettingsDep,
     full: bool = False,
     page_size: int | None = Query(None, ge=1),
 ) -> OcpiResponse:
@@ -49,7 +50,9 @@ async def sync_module(
     if module not in MODULES:
         raise InvalidParameters(f"Cannot pull {module!r}: choose one of {', '.join(MODULES)}")
     try:
-        summary = await pull(db, client, partner, module, full=full, page_size=page_size)
+        summary = await pull(
+            db, client, partner, module, full=full, page_size=page_size, settings=settings
+        )
     except UnknownPartner as exc:
         raise NotFound(str(exc)) from exc
     except PullBusy as exc:

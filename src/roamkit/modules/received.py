@@ -63,3 +63,21 @@ async def read(
         raise invalid_object(exc, what) from None
     except ConversionError as exc:
         raise InvalidParameters(f"{what} cannot be read: {exc}") from None
+
+
+def read_listed(
+    version: str,
+    body: Any,
+    ctx: ConversionContext,
+    *,
+    canonical: type[T],
+    wire_211: type[BaseModel],
+    convert_211: Callable[..., T],
+) -> T:
+    """A Session or CDR from a CPO's GET list (pull): the same reading without the
+    token lookup (a 2.1.1 token is then ours by contract id, uid ``#NA``, which is how
+    ``cdrs.verify`` looks it up anyway). Errors propagate: the pull quarantines the
+    object with the reason."""
+    if version != "2.1.1":
+        return canonical.model_validate(body)
+    return convert_211(wire_211.model_validate(body), ctx, token=None)

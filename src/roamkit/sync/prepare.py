@@ -29,13 +29,19 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roamkit.aiotools import drop
+from roamkit.config import Settings
 from roamkit.domain.context import ConversionContext
 from roamkit.models.fastcheck import FastCheck
 from roamkit.models.v221.locations import Location as Location221
 from roamkit.models.v221.tariffs import Tariff as Tariff221
+from roamkit.modules.cdrs import codec as cdr_codec
+from roamkit.modules.cdrs import service as cdrs
+from roamkit.modules.cdrs import verify as cdr_checks
 from roamkit.modules.locations import codec as location_codec
 from roamkit.modules.locations import service as locations
 from roamkit.modules.results import Outcome
+from roamkit.modules.sessions import codec as session_codec
+from roamkit.modules.sessions import service as sessions
 from roamkit.modules.tariffs import codec as tariff_codec
 from roamkit.modules.tariffs import service as tariffs
 from roamkit.partners import repository as repo
@@ -67,6 +73,18 @@ class ModuleAdapter:
     put: Callable[[AsyncSession, int, Any], Awaitable[Outcome]]
     check: FastCheck | None = None
     published_doc: Callable[[Any], bool] = lambda _: True
+    history: bool = False
+    """Sessions and CDRs, a record of what happened: the list asks from the epoch when
+    there is no ``date_from`` (Sessions require one, 2.2.1 #mod_sessions_cpo_get_method),
+    and a full pull never forgets what the list no longer shows (a CPO may list only
+    what it chooses, #mod_cdrs_cpo_get_method)."""
+    immutable: bool = False
+    """CDRs: one we hold is never replaced by what a list shows (#mod_cdrs_cdr_object)."""
+    after_insert: Callable[[AsyncSession, Settings, Partner, list[Any]], Awaitable[None]] | None = (
+        None
+    )
+    """Called in the write's transaction with the documents of the objects it added
+    (CDRs: re-priced, ``modules.cdrs.verify``)."""
 
 
 def _parse_location(version: str, body: Any, ctx: ConversionContext) -> Any:
@@ -92,6 +110,22 @@ MODULES: dict[str, ModuleAdapter] = {
         lambda _: True,
         tariffs.put_tariff,
         FastCheck.for_model(Tariff221),
+    ),
+    "sessions": ModuleAdapter(
+        sessions.MODULE,
+        session_codec.parse_listed,
+        lambda _: True,
+        sessions.put_session,
+        history=True,
+    ),
+    "cdrs": ModuleAdapter(
+        cdrs.MODULE,
+        cdr_codec.parse_listed,
+        lambda _: True,
+        cdrs.put_pulled,
+        history=True,
+        immutable=True,
+        after_insert=cdr_checks.verify_pulled,
     ),
 }
 
@@ -173,8 +207,12 @@ class Preparer:
         adapter: ModuleAdapter,
         endpoint: str,
         held: dict[Key, datetime],
+        own_party: tuple[str, str] | None = None,
     ) -> None:
+        """``own_party``: ours; a 2.1.1 Session or CDR whose token we cannot name is
+        attributed to it (``ConversionContext.own_country_code``)."""
         self.client = client
+        self.own_party = own_party
         self.partner = partner
         self.adapter = adapter
         self.endpoint = endpoint
@@ -294,7 +332,7 @@ class Preparer:
         if self._is_copy(key, last_updated):
             return True
         held = self.held.get(key)
-        if held is not None and last_updated <= held:
+        if held is not None and (last_updated <= held or self.adapter.immutable):
             out.unchanged.append(Peek(key, last_updated))
             return True
         return False
@@ -324,9 +362,12 @@ class Preparer:
     def _partner_context(self) -> ConversionContext:
         roles = self.partner.roles or []
         role = next((r for r in roles if r.get("role") == "CPO"), roles[0] if roles else {})
+        own_cc, own_pid = self.own_party or (None, None)
         return ConversionContext(
             country_code=str(role.get("country_code", "")).upper(),
             party_id=str(role.get("party_id", "")).upper(),
+            own_country_code=own_cc,
+            own_party_id=own_pid,
         )
 
     def _peek(self, raw: Any) -> Peek | None:

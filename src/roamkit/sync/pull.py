@@ -34,7 +34,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -43,6 +43,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roamkit.aiotools import drop
+from roamkit.config import Settings
 from roamkit.domain.context import ConversionContext
 from roamkit.gctools import gc_paused
 from roamkit.modules.results import Outcome
@@ -248,12 +249,14 @@ class _Sync:
         adapter: ModuleAdapter,
         summary: PullSummary,
         progress: ProgressFn | None,
+        settings: Settings,
     ) -> None:
         self.db = db
         self.partner = partner
         self.adapter = adapter
         self.summary = summary
         self.progress = progress
+        self.settings = settings
         self.tally = _Tally()
         self._done = 0
         self._phase = "pull"
@@ -321,6 +324,9 @@ class _Sync:
                         owner,
                         [(*i.key, i.last_updated, i.data) for i in items],
                     )
+                if self.adapter.after_insert is not None and inserts:
+                    docs = [i.data for p in pages for i in p.inserts]
+                    await self.adapter.after_insert(session, self.settings, self.partner, docs)
                 if inserts or updates:
                     changes.touch(session, module)  # list caches see the change at commit
                 await self._quarantine(session, rejects)
@@ -331,6 +337,10 @@ class _Sync:
             async with self.db.session() as session:
                 outcomes = await self._write_each(session, items)
                 await self._quarantine(session, rejects)
+                if self.adapter.after_insert is not None and self.adapter.immutable:
+                    # put of an immutable object stores only new ones: STORED = added
+                    docs = [i.data for i, o in zip(items, outcomes, strict=True) if o == STORED]
+                    await self.adapter.after_insert(session, self.settings, self.partner, docs)
         for item, outcome in zip(items, outcomes, strict=True):
             self.tally.mark(item.key, outcome)
         for p in pages:
@@ -368,7 +378,12 @@ class _Sync:
         left alive, it was walked at once (~5 ms for 10,000 objects)."""
         try:
             held = await _held(self.db, self.adapter.name, self.partner.id)
-            preparer = Preparer(client, self.partner, self.adapter, endpoint, held.last_updated)
+            own = (self.settings.country_code, self.settings.party_id)
+            preparer = Preparer(
+                client, self.partner, self.adapter, endpoint, held.last_updated, own
+            )
+            if date_from is None and self.adapter.history:
+                date_from = EPOCH  # Sessions require date_from; a full pull asks from the start
             await self.consume(preparer.stream(date_from, started, page_size))
             await self.finish(started, self.summary.full, held.row_ids)
             self.summary.complete = True
@@ -383,7 +398,7 @@ class _Sync:
         (``held``: the rows we held when the sync started, by key)."""
         key = (self.partner.id, self.adapter.name)
         async with self.db.session() as session:
-            if full:
+            if full and not self.adapter.history:
                 self.summary.removed = await self._remove_unserved(session, held)
             state = await session.get(SyncState, key)
             if state is None:
@@ -409,6 +424,7 @@ class _Sync:
 # --------------------------------------------------------------------------- entry point
 
 _running: set[tuple[str, int, str]] = set()
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def sender_endpoint(partner: Partner, module: str) -> str | None:
@@ -449,9 +465,12 @@ async def pull(
     full: bool = False,
     page_size: int | None = None,
     progress: ProgressFn | None = None,
+    settings: Settings | None = None,
 ) -> PullSummary:
     """Pull ``module`` from the partner into the store. Raises ``PullFailed`` (with the
-    partial summary) when the partner fails mid-way, ``PullError`` when it cannot start."""
+    partial summary) when the partner fails mid-way, ``PullError`` when it cannot start.
+    ``settings``: the node's (our party, the CDR dispute tolerance); default from the
+    environment."""
     adapter = MODULES.get(module)
     if adapter is None:
         raise PullError(f"Cannot pull {module!r}: choose one of {', '.join(MODULES)}")
@@ -466,7 +485,7 @@ async def pull(
     _running.add(running)
     clock = time.monotonic()
     started = utcnow()
-    sync = _Sync(db, partner, adapter, summary, progress)
+    sync = _Sync(db, partner, adapter, summary, progress, settings or Settings())
     try:
         with gc_paused():  # pages are ~10^5 fresh objects each (roamkit.gctools)
             await sync.run(client, endpoint, date_from, started, page_size)

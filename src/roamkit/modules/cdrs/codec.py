@@ -30,6 +30,18 @@ async def parse_post(
     )
 
 
+def parse_listed(version: str, body: Any, ctx: ConversionContext) -> c.CDR:
+    """A CDR from the CPO's GET list (``sync.pull``)."""
+    return received.read_listed(
+        version,
+        body,
+        ctx,
+        canonical=c.CDR,
+        wire_211=w211.CDR,
+        convert_211=conv211.to_canonical,
+    )
+
+
 def to_wire(version: str, cdr: c.CDR, location: c.Location | None) -> dict[str, Any]:
     if version != "2.1.1":
         return cdr.model_dump(mode="json", exclude_none=True)

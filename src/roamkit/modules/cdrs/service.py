@@ -76,3 +76,13 @@ async def insert(
         audience_id=audience_id,
     )
     return Outcome.CREATED
+
+
+async def put_pulled(session: AsyncSession, owner_id: int, cdr: c.CDR) -> Outcome:
+    """A CDR from the CPO's GET list (``sync.pull``): stored if new; one we hold stays
+    as it was received, whatever the list now says (immutable)."""
+    k = key(owner_id, cdr.country_code, cdr.party_id, cdr.id)
+    try:
+        return await insert(session, k, cdr)
+    except CdrConflict:
+        return Outcome.UNCHANGED

@@ -93,6 +93,14 @@ async def verify(
     return found
 
 
+async def verify_pulled(
+    session: AsyncSession, settings: Settings, partner: Partner, documents: list[Any]
+) -> None:
+    """``verify`` for the CDRs a pull stored (their canonical JSON documents)."""
+    for doc in documents:
+        await verify(session, settings, partner, c.CDR.model_validate_json(bytes(doc)))
+
+
 def _compare(tolerance: Decimal, cdr: c.CDR, priced: pricing.Pricing, dispute: Any) -> None:
     """A Credit CDR carries the original's costs negated (2.2.1 #mod_cdrs_credit_cdrs):
     it is compared with our pricing negated."""

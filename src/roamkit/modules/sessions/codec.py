@@ -31,6 +31,18 @@ async def parse_put(
     )
 
 
+def parse_listed(version: str, body: Any, ctx: ConversionContext) -> c.Session:
+    """A session from the CPO's GET list (``sync.pull``)."""
+    return received.read_listed(
+        version,
+        body,
+        ctx,
+        canonical=c.Session,
+        wire_211=w211.Session,
+        convert_211=conv211.to_canonical,
+    )
+
+
 async def parse_patch(
     version: str, body: Any, ctx: ConversionContext, session: AsyncSession
 ) -> dict[str, Any]:
