@@ -370,6 +370,16 @@ async def stop(
     return obj, cdr
 
 
+async def anything_due(session: AsyncSession, now: datetime) -> bool:
+    """A read (no write lock) the ticker asks first: an idle node stays idle."""
+    found = await session.scalar(
+        select(ChargingSession.id)
+        .where(ChargingSession.push_due_at <= now, ChargingSession.status == "ACTIVE")
+        .limit(1)
+    )
+    return found is not None
+
+
 async def push_due(session: AsyncSession, settings: Settings, now: datetime) -> int:
     """Send the PATCHes the throttle held back, and the 5-minute heartbeat of running
     sessions; called by the server's ticker. Returns how many went out."""

@@ -49,8 +49,12 @@ class SessionTicker:
                 await asyncio.wait_for(self._stopping.wait(), timeout=self.tick)
                 return
             try:
-                async with self.db.session() as session:
-                    await charging.push_due(session, self.settings, utcnow())
+                now = utcnow()
+                async with self.db.sessions() as session:
+                    due = await charging.anything_due(session, now)
+                if due:  # only then the write transaction (on SQLite: the write lock)
+                    async with self.db.session() as session:
+                        await charging.push_due(session, self.settings, now)
             except asyncio.CancelledError:
                 raise
             except Exception:  # a bad row must not stop the ticker for every session
