@@ -65,8 +65,9 @@ class Settings(BaseSettings):
     tariff_change_policy: Literal["start", "current"] = "start"
     """CPO side: a connector's tariff replaced during a session. ``start``: the tariff
     valid at the start keeps applying to the whole session (the common practice 2.2.1
-    mod_tariffs.asciidoc describes); ``current``: the periods after the change use the
-    new tariff."""
+    mod_tariffs.asciidoc describes); ``current``: when the connector is given another
+    tariff id, the periods after the change use it (a tariff changed in place keeps
+    applying as it was: a CDR names tariffs by id)."""
     cdr_dispute_tolerance: Decimal = Field(Decimal("0.01"), ge=0)
     """eMSP side: a received CDR whose ``total_cost`` differs from our own pricing by
     more than this (in the CDR's currency) is recorded as a dispute."""

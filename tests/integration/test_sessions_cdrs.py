@@ -499,3 +499,22 @@ def test_an_emsp_that_missed_the_pushes_pulls_sessions_and_cdrs(
         received = ch.emsp.api_data("GET", "/api/cdrs", params={"received": True})
         assert sorted(c["id"] for c in received) == ["Q0", "Q1", "Q2"]
         assert ch.disputes() == []
+
+
+def test_policy_current_keeps_a_tariff_changed_in_place(tmp_path: Path) -> None:
+    """Two versions of one tariff id cannot both be in a CDR (periods name tariffs by
+    id): under ``current`` an in-place change keeps the version in use, and the eMSP,
+    which holds both versions, agrees."""
+    with charging_pair(tmp_path, cpo_settings={"tariff_change_policy": "current"}) as ch:
+        ch.start("S18", at="2026-11-20T10:00:00Z")
+        ch.meter("S18", 5, at="2026-11-20T10:30:00Z")
+        dearer = {**TARIFF, "elements": [{"price_components": [
+            {"type": "ENERGY", "price": 0.90, "step_size": 1}]}]}  # fmt: skip
+        ch.put_tariff(dearer)
+        ch.wait_emsp_tariff("T1", lambda t: t["elements"][0]["price_components"][0]["price"] == 0.9)
+        ch.meter("S18", 6, at="2026-11-20T10:40:00Z")
+        cdr = ch.stop("S18", at="2026-11-20T11:00:00Z", meter=10)["cdr"]
+        assert [t["id"] for t in cdr["tariffs"]] == ["T1"]
+        assert cdr["total_cost"]["excl_vat"] == 3.5  # 0.50 + 10 x 0.30
+        ch.wait_cdr("S18")
+        assert ch.disputes() == []

@@ -455,8 +455,11 @@ def _add_sample(
 
 
 async def _follow_tariff(session: AsyncSession, state: dict[str, Any], at: datetime) -> None:
-    """``tariff_change_policy=current``: a connector whose tariff was replaced starts a
-    new segment priced with the new tariff."""
+    """``tariff_change_policy=current``: a connector given another tariff starts a new
+    segment priced with it. Only another tariff *id* counts: a CDR names each period's
+    tariff by id (#mod_cdrs_chargingperiod_class) and lists one Tariff per id, so two
+    versions of one tariff in one CDR could not be told apart by the eMSP; a tariff
+    changed in place, or a connector left without a tariff, keeps the one in use."""
     row = await objects.get_own(session, locations.MODULE, state["location_id"])
     if row is None:
         return
@@ -467,9 +470,11 @@ async def _follow_tariff(session: AsyncSession, state: dict[str, Any], at: datet
     except OcpiError:
         return
     tariff = await _connector_tariff(session, connector, at)
-    current = state["tariffs"][-1]["tariff"]
-    new_doc = None if tariff is None else tariff.model_dump(mode="json", exclude_none=True)
-    if new_doc != current:
+    if tariff is None:
+        return
+    used = {(seg["tariff"] or {}).get("id") for seg in state["tariffs"]}
+    if tariff.id not in used:
+        new_doc = tariff.model_dump(mode="json", exclude_none=True)
         state["tariffs"] = [*state["tariffs"], {"from": at.isoformat(), "tariff": new_doc}]
 
 
