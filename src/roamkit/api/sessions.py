@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from roamkit.api.auth import require_admin
 from roamkit.modules.cdrs import own as own_cdrs
@@ -54,8 +55,11 @@ def _shown(row: StoredObject) -> dict[str, Any]:
 @router.post("/sessions")
 async def start_session(request: Request, db: DatabaseDep, settings: SettingsDep) -> OcpiResponse:
     req = await _body(request, charging.StartSession)
-    async with db.session() as session:
-        obj = await charging.start(session, settings, req)
+    try:
+        async with db.session() as session:
+            obj = await charging.start(session, settings, req)
+    except IntegrityError:  # the same start twice at once (PostgreSQL: both saw no row)
+        raise InvalidParameters(f"Session {req.id!r} already exists") from None
     return ocpi_response(obj.wire(), http_status=201)
 
 
