@@ -3,6 +3,7 @@ CDR at an eMSP node, over loopback, in both versions; the eMSP re-prices every C
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -518,3 +519,22 @@ def test_policy_current_keeps_a_tariff_changed_in_place(tmp_path: Path) -> None:
         assert cdr["total_cost"]["excl_vat"] == 3.5  # 0.50 + 10 x 0.30
         ch.wait_cdr("S18")
         assert ch.disputes() == []
+
+
+def test_the_same_start_sent_at_once_makes_one_session(tmp_path: Path) -> None:
+    with charging_pair(tmp_path) as ch:
+        body = {
+            "id": "S19",
+            "token_uid": ch.uid,
+            "location_id": "LOC1",
+            "evse_uid": "LOC1-e1",
+            "connector_id": "1",
+            "start": "2026-11-20T10:00:00Z",
+        }
+        with ThreadPoolExecutor(6) as pool:
+            answers = list(
+                pool.map(lambda _: ch.cpo.api("POST", "/api/sessions", json=body), range(6))
+            )
+        codes = sorted((r.status_code, r.json()["status_code"]) for r in answers)
+        assert codes == [(200, 2001)] * 5 + [(201, 1000)]
+        assert [s["id"] for s in ch.cpo.api_data("GET", "/api/sessions")] == ["S19"]
