@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
+from sqlalchemy.exc import IntegrityError
 
 from roamkit import __version__
 from roamkit.api.own_data import router as own_data_api
@@ -24,8 +25,10 @@ from roamkit.modules.sessions.ticker import SessionTicker
 from roamkit.modules.tokens import fastpath as authorize_fast_path
 from roamkit.modules.tokens.authorize import Authorizer
 from roamkit.partners.client import PartnerClient
+from roamkit.protocol.envelope import ocpi_response
 from roamkit.protocol.errors import install_error_handlers
 from roamkit.protocol.headers import RequestIdMiddleware
+from roamkit.protocol.status import StatusCode
 from roamkit.store.db import Database
 from roamkit.sync.worker import PushWorker
 
@@ -79,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestIdMiddleware)
     authorize_fast_path.install(app, settings)  # outside RequestIdMiddleware: it does its own
     install_error_handlers(app)
+    app.add_exception_handler(IntegrityError, _concurrent_write)
     app.include_router(versions.router())
     for spec in sorted(mounted(settings), key=lambda s: not s.hot):
         app.include_router(spec.router(spec.version), prefix=f"/ocpi/{spec.version}/{spec.path}")
@@ -88,6 +92,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tokens_api)
     app.include_router(sessions_api)
     return app
+
+
+async def _concurrent_write(_: Request, exc: Exception) -> Response:
+    """Two requests created the same object at once (on PostgreSQL both saw no row; the
+    unique key let one in): the other is answered 409 in an envelope, not 500, and the
+    sender's retry finds the object and is answered as any repeat is."""
+    return ocpi_response(
+        status_code=StatusCode.SERVER_ERROR,
+        status_message="A concurrent request wrote the same object; send it again",
+        http_status=409,
+    )
 
 
 def app_from_env() -> FastAPI:

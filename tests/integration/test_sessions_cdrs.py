@@ -538,3 +538,25 @@ def test_the_same_start_sent_at_once_makes_one_session(tmp_path: Path) -> None:
         codes = sorted((r.status_code, r.json()["status_code"]) for r in answers)
         assert codes == [(200, 2001)] * 5 + [(201, 1000)]
         assert [s["id"] for s in ch.cpo.api_data("GET", "/api/sessions")] == ["S19"]
+
+
+def test_the_same_cdr_posted_at_once_is_stored_once_and_never_a_500(tmp_path: Path) -> None:
+    with charging_pair(tmp_path) as ch:
+        ch.start("S20", at="2026-11-20T10:00:00Z")
+        cdr = ch.stop("S20", at="2026-11-20T10:30:00Z", meter=2)["cdr"]
+        ch.wait_cdr("S20")
+        url = f"{ch.emsp.url}/ocpi/2.2.1/emsp/cdrs"
+        fresh = {**cdr, "id": "S20-B"}
+        with ThreadPoolExecutor(6) as pool:
+            answers = list(
+                pool.map(
+                    lambda _: ch.emsp.ocpi("POST", url, token=ch.pair.cpo_on_emsp, json=fresh),
+                    range(6),
+                )
+            )
+        codes = {(r.status_code, r.json()["status_code"]) for r in answers}
+        assert (201, 1000) in codes
+        assert codes <= {(201, 1000), (200, 1000), (409, 3000)}, codes
+        received = ch.emsp.api_data("GET", "/api/cdrs", params={"received": True})
+        assert sorted(c["id"] for c in received) == ["S20", "S20-B"]
+        assert ch.disputes() == []
