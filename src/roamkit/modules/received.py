@@ -8,7 +8,8 @@ own by contract id (``own_token_by_auth_id``) and the Location is kept with the 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
@@ -23,6 +24,17 @@ from roamkit.store import objects
 from roamkit.store.tables import StoredObject
 
 T = TypeVar("T", bound=BaseModel)
+
+
+@dataclass(frozen=True, slots=True)
+class Kind(Generic[T]):
+    """What a Session or a CDR is on the wire: its canonical model, its 2.1.1 model and
+    converter, and its name in error messages."""
+
+    canonical: type[T]
+    wire_211: type[BaseModel]
+    convert_211: Callable[..., T]
+    what: str
 
 
 async def own_token_by_auth_id(session: AsyncSession, auth_id: str) -> c.Token | None:
@@ -44,40 +56,33 @@ async def read(
     body: Any,
     ctx: ConversionContext,
     session: AsyncSession,
-    *,
-    canonical: type[T],
-    wire_211: type[BaseModel],
-    convert_211: Callable[..., T],
-    what: str,
+    kind: Kind[T],
 ) -> tuple[T, c.Location | None]:
     """(the canonical object, the Location a 2.1.1 object embeds). Bad input is a 2001
     with the reasons, never an exception the partner sees as a 500."""
     try:
         if version != "2.1.1":
-            return canonical.model_validate(body), None
-        wire: Any = wire_211.model_validate(body)
+            return kind.canonical.model_validate(body), None
+        wire: Any = kind.wire_211.model_validate(body)
         token = await own_token_by_auth_id(session, wire.auth_id)
         location = loc211.to_canonical(wire.location, ctx)
-        return convert_211(wire, ctx, token=token), location
+        return kind.convert_211(wire, ctx, token=token), location
     except ValidationError as exc:
-        raise invalid_object(exc, what) from None
+        raise invalid_object(exc, kind.what) from None
     except ConversionError as exc:
-        raise InvalidParameters(f"{what} cannot be read: {exc}") from None
+        raise InvalidParameters(f"{kind.what} cannot be read: {exc}") from None
 
 
 def read_listed(
     version: str,
     body: Any,
     ctx: ConversionContext,
-    *,
-    canonical: type[T],
-    wire_211: type[BaseModel],
-    convert_211: Callable[..., T],
+    kind: Kind[T],
 ) -> T:
     """A Session or CDR from a CPO's GET list (pull): the same reading without the
     token lookup (a 2.1.1 token is then ours by contract id, uid ``#NA``, which is how
     ``cdrs.verify`` looks it up anyway). Errors propagate: the pull quarantines the
     object with the reason."""
     if version != "2.1.1":
-        return canonical.model_validate(body)
-    return convert_211(wire_211.model_validate(body), ctx, token=None)
+        return kind.canonical.model_validate(body)
+    return kind.convert_211(kind.wire_211.model_validate(body), ctx, token=None)

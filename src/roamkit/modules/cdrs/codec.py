@@ -13,33 +13,19 @@ from roamkit.models.v211 import cdrs as w211
 from roamkit.modules import received
 from roamkit.protocol.errors import NotFound
 
+CDR = received.Kind(c.CDR, w211.CDR, conv211.to_canonical, "CDR")
+
 
 async def parse_post(
     version: str, body: Any, ctx: ConversionContext, session: AsyncSession
 ) -> tuple[c.CDR, c.Location | None]:
     """(canonical CDR, the Location a 2.1.1 CDR embeds)."""
-    return await received.read(
-        version,
-        body,
-        ctx,
-        session,
-        canonical=c.CDR,
-        wire_211=w211.CDR,
-        convert_211=conv211.to_canonical,
-        what="CDR",
-    )
+    return await received.read(version, body, ctx, session, CDR)
 
 
 def parse_listed(version: str, body: Any, ctx: ConversionContext) -> c.CDR:
     """A CDR from the CPO's GET list (``sync.pull``)."""
-    return received.read_listed(
-        version,
-        body,
-        ctx,
-        canonical=c.CDR,
-        wire_211=w211.CDR,
-        convert_211=conv211.to_canonical,
-    )
+    return received.read_listed(version, body, ctx, CDR)
 
 
 def to_wire(version: str, cdr: c.CDR, location: c.Location | None) -> dict[str, Any]:

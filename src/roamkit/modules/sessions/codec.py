@@ -14,33 +14,19 @@ from roamkit.models.v211 import sessions as w211
 from roamkit.modules import received
 from roamkit.protocol.errors import InvalidParameters, NotFound, invalid_object
 
+SESSION = received.Kind(c.Session, w211.Session, conv211.to_canonical, "Session")
+
 
 async def parse_put(
     version: str, body: Any, ctx: ConversionContext, session: AsyncSession
 ) -> tuple[c.Session, c.Location | None]:
     """(canonical session, the Location a 2.1.1 session embeds)."""
-    return await received.read(
-        version,
-        body,
-        ctx,
-        session,
-        canonical=c.Session,
-        wire_211=w211.Session,
-        convert_211=conv211.to_canonical,
-        what="Session",
-    )
+    return await received.read(version, body, ctx, session, SESSION)
 
 
 def parse_listed(version: str, body: Any, ctx: ConversionContext) -> c.Session:
     """A session from the CPO's GET list (``sync.pull``)."""
-    return received.read_listed(
-        version,
-        body,
-        ctx,
-        canonical=c.Session,
-        wire_211=w211.Session,
-        convert_211=conv211.to_canonical,
-    )
+    return received.read_listed(version, body, ctx, SESSION)
 
 
 async def parse_patch(
