@@ -71,6 +71,14 @@ class Settings(BaseSettings):
     cdr_dispute_tolerance: Decimal = Field(Decimal("0.01"), ge=0)
     """eMSP side: a received CDR whose ``total_cost`` differs from our own pricing by
     more than this (in the CDR's currency) is recorded as a dispute."""
+    command_timeout: int = Field(60, ge=1, le=3600)
+    """CPO side: seconds the charger side gets to report a command's or a charging profile
+    request's result (the ``timeout`` of the answer, 2.2.1 #mod_commands_commandresponse_object);
+    then the result TIMEOUT is posted. eMSP side, 2.1.1 partners (whose answer has no
+    ``timeout``, CHECKLIST A-211-7): how long we wait for the result."""
+    command_result_grace: float = Field(30.0, ge=0)
+    """eMSP side: seconds we wait beyond the partner's ``timeout`` before we mark a
+    command timed out ourselves (the CPO's own TIMEOUT result needs time to arrive)."""
     log_level: str = "info"
 
     @field_validator("roles", "versions", mode="before")

@@ -99,4 +99,14 @@ def _load_builtin_modules() -> None:
     if _loaded:
         return
     _loaded = True
-    from roamkit.modules import cdrs, credentials, locations, sessions, tariffs, tokens  # noqa: F401
+    from roamkit.modules import (  # noqa: F401
+        cdrs,
+        chargingprofiles,
+        commands,
+        credentials,
+        hubclientinfo,
+        locations,
+        sessions,
+        tariffs,
+        tokens,
+    )

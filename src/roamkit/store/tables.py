@@ -103,6 +103,14 @@ class Partner(Base):
     # Token we use to call the partner (they issued it): needed in clear text.
     token_out: Mapped[str | None] = mapped_column(String(255))
     token_encoding: Mapped[str] = mapped_column(String(10), default="auto")
+    via_id: Mapped[int | None] = mapped_column(
+        ForeignKey("partners.id", ondelete="CASCADE"), index=True
+    )
+    """A party reached through a hub connection (2.2.1 #transport_and_format_message_routing):
+    the row of that connection. Such a row has no tokens of its own: it mirrors the hub's
+    (``partners.hub``), and its own data, pushes and lists stay apart from other parties'."""
+    client_info: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """The hub's ClientInfo for this party (2.2.1 mod_hub_client_info.asciidoc), as received."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
@@ -303,3 +311,91 @@ class CdrDispute(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
     """The reason in words and the engine's explanation, per charging period."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class CommandRecord(Base):
+    """One asynchronous request and its outcome: a command (2.1.1 mod_commands.md, 2.2.1
+    mod_commands.asciidoc) or a charging profile request (2.2.1 mod_charging_profiles).
+
+    ``direction`` "out": we sent it to ``partner_id`` (eMSP/SCSP side) and wait for the
+    result on our ``response_url``; "in": the partner sent it to us (CPO side), the
+    charger side has it, and the result goes to the partner's ``response_url``."""
+
+    __tablename__ = "commands"
+    __table_args__ = (
+        Index("ix_commands_deadline", "state", "deadline_at"),
+        Index("ix_commands_list", "direction", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    direction: Mapped[str] = mapped_column(String(3))
+    partner_id: Mapped[int] = mapped_column(Integer, index=True)
+    module: Mapped[str] = mapped_column(String(20))
+    """``commands`` or ``chargingprofiles``."""
+    kind: Mapped[str] = mapped_column(String(30))
+    """A CommandType, or SET_PROFILE / GET_PROFILE / CLEAR_PROFILE."""
+    state: Mapped[str] = mapped_column(String(20))
+    request: Mapped[dict[str, Any]] = mapped_column(JSON)
+    response: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    response_url: Mapped[str | None] = mapped_column(String(512))
+    session_id: Mapped[str | None] = mapped_column(String(36))
+    reservation_id: Mapped[str | None] = mapped_column(String(36))
+    correlation_id: Mapped[str | None] = mapped_column(String(64))
+    """X-Correlation-ID of the request that started it, carried on to the result."""
+    deadline_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    """When it times out unless a result came (None once it has ended)."""
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Reservation(Base):
+    """A reservation (ReserveNow) at a location. CPO side ("in"): ``id`` is the id the
+    charger side gets, unique across eMSPs, so one eMSP can never replace or cancel
+    another's reservation (2.2.1 #mod_commands_reservenow_object); eMSP side ("out"):
+    the reservations we made. Same ``reservation_id`` again replaces it."""
+
+    __tablename__ = "reservations"
+    __table_args__ = (
+        UniqueConstraint("direction", "partner_id", "reservation_id", name="uq_reservations_key"),
+        Index("ix_reservations_expiry", "status", "expiry_date"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    direction: Mapped[str] = mapped_column(String(3))
+    partner_id: Mapped[int] = mapped_column(Integer)
+    reservation_id: Mapped[str] = mapped_column(String(36))
+    location_id: Mapped[str] = mapped_column(String(36))
+    evse_uid: Mapped[str | None] = mapped_column(String(36))
+    status: Mapped[str] = mapped_column(String(20))
+    """requested, active, cancelled, expired, used, failed."""
+    expiry_date: Mapped[datetime] = mapped_column(UtcDateTime)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """The token, authorization_reference and the command ids."""
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ChargingProfileState(Base):
+    """Smart charging of one session (2.2.1 mod_charging_profiles). "in" (CPO side): a
+    partner set a profile on our session, so changes of the active profile are PUT to
+    it (#mod_charging_profiles_msp_put_method); "out" (eMSP/SCSP side): a partner's
+    session we set a profile on, with the ActiveChargingProfile it last sent."""
+
+    __tablename__ = "charging_profiles"
+    __table_args__ = (
+        UniqueConstraint(
+            "direction", "partner_id", "session_id", name="uq_charging_profiles_key"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    direction: Mapped[str] = mapped_column(String(3))
+    partner_id: Mapped[int] = mapped_column(Integer)
+    session_id: Mapped[str] = mapped_column(String(36))
+    profile: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """The ChargingProfile last set successfully."""
+    active: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """The last ActiveChargingProfile (CPO: reported by the charger side; eMSP: received)."""
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
