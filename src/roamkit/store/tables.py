@@ -385,9 +385,7 @@ class ChargingProfileState(Base):
 
     __tablename__ = "charging_profiles"
     __table_args__ = (
-        UniqueConstraint(
-            "direction", "partner_id", "session_id", name="uq_charging_profiles_key"
-        ),
+        UniqueConstraint("direction", "partner_id", "session_id", name="uq_charging_profiles_key"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
