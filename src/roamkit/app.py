@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request, Response
 from sqlalchemy.exc import IntegrityError
 
 from roamkit import __version__
+from roamkit.api.commands import router as commands_api
 from roamkit.api.own_data import router as own_data_api
 from roamkit.api.partners import router as partners_api
 from roamkit.api.sessions import router as sessions_api
@@ -20,6 +21,7 @@ from roamkit.api.tokens import router as tokens_api
 from roamkit.config import Settings
 from roamkit.gctools import freeze_startup_heap
 from roamkit.modules import versions
+from roamkit.modules.commands.ticker import CommandTicker
 from roamkit.modules.registry import mounted
 from roamkit.modules.sessions.ticker import SessionTicker
 from roamkit.modules.tokens import fastpath as authorize_fast_path
@@ -53,6 +55,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ticker = SessionTicker(db, settings)
         if "CPO" in settings.roles:  # only a CPO has charging sessions to push
             ticker.start()
+        deadlines = CommandTicker(db, settings)
+        deadlines.start()
         freeze_startup_heap()
         log.info(
             "roamkit %s serving %s as %s, versions %s",
@@ -64,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await deadlines.stop()
             await ticker.stop()
             await worker.stop()
             await http.aclose()
@@ -91,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sync_api)
     app.include_router(tokens_api)
     app.include_router(sessions_api)
+    app.include_router(commands_api)
     return app
 
 

@@ -31,6 +31,8 @@ TARIFF = {
     ],
 }
 PARKING = {"type": "PARKING_TIME", "price": 2.00, "step_size": 60}
+CAPABILITIES = ["REMOTE_START_STOP_CAPABLE", "RESERVABLE", "UNLOCK_CAPABLE", "RFID_READER"]
+"""The test EVSE takes every command (2.2.1 #mod_locations_capability_enum)."""
 
 
 @dataclass
@@ -129,7 +131,13 @@ def charging_pair(
         loc = location(
             ch.location_id,
             time_zone=time_zone,
-            evses=[evse(ch.evse_uid, connectors=[connector("1", tariff_ids=[tariff["id"]])])],
+            evses=[
+                evse(
+                    ch.evse_uid,
+                    connectors=[connector("1", tariff_ids=[tariff["id"]])],
+                    capabilities=CAPABILITIES,
+                )
+            ],
         )
         pair.cpo.api_data("PUT", f"/api/locations/{ch.location_id}", json=loc)
         ch.wait_emsp_tariff(tariff["id"])

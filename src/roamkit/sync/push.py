@@ -33,6 +33,7 @@ class PushRequest:
     method: str
     url: str
     body: dict[str, Any] | None
+    headers: dict[str, str] | None = None
 
 
 class NothingToSend(Exception):
@@ -51,6 +52,8 @@ def _url(partner: Partner, entry: OutboxEntry) -> str:
 async def build(
     session: AsyncSession, settings: Settings, partner: Partner, entry: OutboxEntry
 ) -> PushRequest:
+    if entry.module in _TO_URL and entry.body and "url" in entry.body:
+        return _to_url(entry.method, entry.body)
     if entry.module == "tokens":  # URLs with ?type=, and the eMSP's rules stay home
         from roamkit.modules.tokens.push import build as build_token
 
@@ -83,6 +86,18 @@ async def build(
     if entry.method == "PATCH":
         return PushRequest("PATCH", url, _patch_body(version, entry, ctx))
     return PushRequest("PUT", url, body)
+
+
+_TO_URL = ("commands", "chargingprofiles")
+"""Modules whose pushes go to a URL the partner gave (``response_url``) or we looked up
+when the change was made, with the body as it was then: an asynchronous result is a
+message, not the current state of an object."""
+
+
+def _to_url(method: str, body: dict[str, Any]) -> PushRequest:
+    correlation = body.get("correlation_id")
+    headers = {"X-Correlation-ID": correlation} if correlation else None
+    return PushRequest(method, body["url"], body.get("json"), headers)
 
 
 def _patch_body(version: str, entry: OutboxEntry, ctx: ConversionContext) -> dict[str, Any]:

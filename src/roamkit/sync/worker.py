@@ -37,6 +37,7 @@ from roamkit.config import Settings
 from roamkit.modules.cache import GenerationCache
 from roamkit.partners.client import PartnerCallError, PartnerClient
 from roamkit.partners.repository import REGISTERED
+from roamkit.partners.routing import routing_headers
 from roamkit.protocol.timeutil import utcnow
 from roamkit.store import changes
 from roamkit.store.db import Database
@@ -253,15 +254,7 @@ class PushWorker:
                     "push %s %s to %s skipped: %s", entry.method, entry.object_id, partner.name, exc
                 )
                 return None
-        headers = {}
-        if partner.version != "2.1.1":
-            role = (partner.roles or [{}])[0]
-            headers = {
-                "OCPI-from-country-code": self.settings.country_code,
-                "OCPI-from-party-id": self.settings.party_id,
-                "OCPI-to-country-code": role.get("country_code", ""),
-                "OCPI-to-party-id": role.get("party_id", ""),
-            }
+        headers = routing_headers(self.settings, partner)
         async with self.limit:
             try:
                 await self.client.call(
@@ -271,7 +264,7 @@ class PushWorker:
                     version=partner.version,
                     encoding=partner.token_encoding,
                     json=req.body,
-                    headers=headers,
+                    headers={**headers, **(req.headers or {})},
                 )
             except PartnerCallError as exc:
                 if req.method == "DELETE" and exc.http_status == 404:

@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,7 +41,7 @@ from roamkit.protocol.errors import InvalidParameters, NotFound, OcpiError
 from roamkit.protocol.timeutil import utcnow
 from roamkit.store import objects
 from roamkit.store.objects import OWN
-from roamkit.store.tables import ChargingSession, Partner
+from roamkit.store.tables import ChargingSession, CommandRecord, Partner
 from roamkit.sync import outbox
 
 HEARTBEAT = timedelta(minutes=5)
@@ -60,7 +60,8 @@ class StartSession(BaseModel):
 
     id: str | None = Field(None, max_length=36)
     """Our session id; made up when absent."""
-    token_uid: str = Field(max_length=36)
+    token_uid: str | None = Field(None, max_length=36)
+    """Required unless ``command_id`` or ``cdr_token`` says whose session it is."""
     token_type: c.TokenType | None = None
     """Absent: any type with this uid (RFID first)."""
     cdr_token: c.CdrToken | None = None
@@ -74,6 +75,16 @@ class StartSession(BaseModel):
     auth_method: c.AuthMethod = c.AuthMethod.WHITELIST
     authorization_reference: str | None = Field(None, max_length=36)
     meter_id: str | None = Field(None, max_length=255)
+    command_id: str | None = Field(None, max_length=36)
+    """The START_SESSION command (``GET /api/charger/commands``) this session answers: the
+    token, its eMSP and the authorization reference come from it, and the command's
+    result ACCEPTED is posted if it was not reported yet (2.2.1 #mod_commands_flow)."""
+
+    @model_validator(mode="after")
+    def _whose(self) -> StartSession:
+        if self.token_uid is None and self.cdr_token is None and self.command_id is None:
+            raise ValueError("one of token_uid, cdr_token or command_id is required")
+        return self
 
 
 class MeterUpdate(BaseModel):
@@ -198,6 +209,25 @@ async def _partners(session: AsyncSession) -> list[Partner]:
     return list(await session.scalars(select(Partner).where(Partner.status == REGISTERED)))
 
 
+async def _command(
+    session: AsyncSession, settings: Settings, req: StartSession
+) -> tuple[StartSession, c.CdrToken, int]:
+    """A session a START_SESSION command asked for: the command's token (the CPO need
+    not know it, 2.2.1 #mod_commands_startsession_object) and its eMSP."""
+    rec = await session.get(CommandRecord, req.command_id or "", with_for_update=True)
+    if rec is None or rec.direction != "in" or rec.kind != "START_SESSION":
+        raise InvalidParameters(f"No START_SESSION command {req.command_id!r} from a partner")
+    token = c.Token.model_validate(rec.request["token"])
+    if rec.state == "waiting":
+        from roamkit.modules.commands import cpo
+
+        await cpo.finish(session, settings, rec, c.CommandResultType.ACCEPTED)
+    update: dict[str, Any] = {"auth_method": c.AuthMethod.COMMAND}
+    reference = req.authorization_reference or rec.request.get("authorization_reference")
+    update["authorization_reference"] = reference
+    return req.model_copy(update=update), _cdr_token(token), rec.partner_id
+
+
 async def _token(session: AsyncSession, req: StartSession) -> tuple[c.CdrToken, int | None]:
     """The session's token and the partner (eMSP) it belongs to: None for our own."""
     partners = await _partners(session)
@@ -206,11 +236,12 @@ async def _token(session: AsyncSession, req: StartSession) -> tuple[c.CdrToken, 
         owner = next((p.id for p in partners if has_party(p, t.country_code, t.party_id)), None)
         return t, owner
     types = (req.token_type.value,) if req.token_type else tokens.TYPES
-    rows = await tokens.find_partner_tokens(session, [p.id for p in partners], req.token_uid, types)
+    uid = req.token_uid or ""
+    rows = await tokens.find_partner_tokens(session, [p.id for p in partners], uid, types)
     if rows:
         token = tokens.load(rows[0])
         return _cdr_token(token), rows[0].owner_id
-    own = await tokens.find_own(session, req.token_uid, types)
+    own = await tokens.find_own(session, uid, types)
     if own is not None:
         return _cdr_token(c.Token.model_validate(own[0])), None
     raise UnknownToken(
@@ -272,7 +303,10 @@ async def start(session: AsyncSession, settings: Settings, req: StartSession) ->
         raise locations.UnknownLocation(f"Unknown location {req.location_id!r}")
     location = locations.load(row)
     _, connector = locations.charging_point(location, req.evse_uid, req.connector_id)
-    cdr_token, audience = await _token(session, req)
+    if req.command_id is not None:
+        req, cdr_token, audience = await _command(session, settings, req)
+    else:
+        cdr_token, audience = await _token(session, req)
     tariff = await _connector_tariff(session, connector, started)
     state: dict[str, Any] = {
         "location_id": location.id,

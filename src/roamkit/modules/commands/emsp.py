@@ -1,0 +1,301 @@
+"""eMSP side of commands: send one to a CPO partner, record its immediate answer, take
+the result on our ``response_url`` and time it out when none comes (2.2.1
+#mod_commands_flow, 2.1.1 mod_commands.md §1).
+
+The call is made synchronously (a driver waits for it), outside any transaction: the
+record is written first (``sent``), so a result that overtakes the answer (a fast
+Charge Point) finds it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError, model_validator
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from roamkit.config import Settings
+from roamkit.domain import canonical as c
+from roamkit.modules.commands import codec, records
+from roamkit.modules.commands.records import OUT
+from roamkit.modules.tokens import service as tokens
+from roamkit.partners import repository as repo
+from roamkit.partners.client import PartnerCallError, PartnerClient
+from roamkit.partners.routing import routing_headers
+from roamkit.protocol.errors import InvalidParameters, NotFound, invalid_object
+from roamkit.protocol.timeutil import utcnow
+from roamkit.store.db import Database
+from roamkit.store.tables import CommandRecord, Partner, Reservation
+
+PATH = "emsp/commands"
+"""Where our commands Sender interface is mounted (``response_url`` points below it)."""
+
+
+class CommandRequest(BaseModel):
+    """``POST /api/commands``: a command for a CPO partner. Which fields a type needs
+    follows its request object (2.2.1 #mod_commands_object_description)."""
+
+    partner: str
+    type: c.CommandType
+    location_id: str | None = Field(None, max_length=36)
+    evse_uid: str | None = Field(None, max_length=36)
+    connector_id: str | None = Field(None, max_length=36)
+    token_uid: str | None = Field(None, max_length=36)
+    """One of our own tokens (2.2.1 #mod_commands_startsession_object: the eMSP uses
+    only its own tokens)."""
+    token_type: c.TokenType | None = None
+    session_id: str | None = Field(None, max_length=36)
+    reservation_id: str | None = Field(None, max_length=36)
+    """RESERVE_NOW: made up when absent; CANCEL_RESERVATION: required."""
+    expiry_date: datetime | None = None
+    authorization_reference: str | None = Field(None, max_length=36)
+
+    @model_validator(mode="after")
+    def _fields_of_type(self) -> CommandRequest:
+        needed = {
+            c.CommandType.START_SESSION: ("location_id", "token_uid"),
+            c.CommandType.STOP_SESSION: ("session_id",),
+            c.CommandType.RESERVE_NOW: ("location_id", "token_uid", "expiry_date"),
+            c.CommandType.CANCEL_RESERVATION: ("reservation_id",),
+            c.CommandType.UNLOCK_CONNECTOR: ("location_id", "evse_uid", "connector_id"),
+        }[self.type]
+        missing = [f for f in needed if getattr(self, f) is None]
+        if missing:
+            raise ValueError(f"{self.type.value} needs {', '.join(missing)}")
+        if self.connector_id and not self.evse_uid and self.type is c.CommandType.START_SESSION:
+            raise ValueError(
+                "connector_id needs evse_uid (2.2.1 #mod_commands_startsession_object)"
+            )
+        return self
+
+
+def parse_request(body: dict[str, Any]) -> CommandRequest:
+    try:
+        return CommandRequest.model_validate(body)
+    except ValidationError as exc:
+        raise invalid_object(exc, "command") from None
+
+
+async def _partner(session: AsyncSession, name: str) -> Partner:
+    partner = await repo.get_by_name(session, name)
+    if partner is None:
+        raise NotFound(f"Unknown partner {name!r}")
+    if partner.status != repo.REGISTERED or not partner.token_out:
+        raise InvalidParameters(f"Partner {name!r} is {partner.status}, not registered")
+    return partner
+
+
+async def _own_token(session: AsyncSession, req: CommandRequest) -> c.Token:
+    """Our token, checked as we would authorize it (2.2.1 #mod_commands_startsession_object:
+    the eMSP authorizes before it sends; the CPO will not)."""
+    types = (req.token_type.value,) if req.token_type else tokens.TYPES
+    found = await tokens.find_own(session, req.token_uid or "", types)
+    if found is None:
+        raise NotFound(f"Unknown token {req.token_uid!r}: commands use our own tokens")
+    token = c.Token.model_validate(found[0])
+    if not token.valid:
+        raise InvalidParameters(f"Token {req.token_uid!r} is not valid")
+    return token
+
+
+def _reservation_id(version: str) -> str:
+    """A new reservation id; an integer for a 2.1.1 partner (its ``reservation_id`` is int)."""
+    if version == "2.1.1":
+        return str(secrets.randbelow(10**12) + 1)
+    return secrets.token_hex(8)
+
+
+def _body(req: CommandRequest, response_url: str, token: c.Token | None) -> codec.Body:
+    fields = req.model_dump(
+        exclude_none=True, exclude={"partner", "type", "token_uid", "token_type"}
+    )
+    fields["response_url"] = response_url
+    if token is not None:
+        fields["token"] = token
+    model = c.COMMAND_BODIES[req.type]
+    try:
+        return model.model_validate(fields)  # type: ignore[return-value]
+    except ValidationError as exc:
+        raise invalid_object(exc, req.type.value) from None
+
+
+async def send(
+    db: Database, client: PartnerClient, settings: Settings, req: CommandRequest
+) -> tuple[CommandRecord, str]:
+    """Send the command; returns the record (as it stands after the answer) and the
+    partner's name."""
+    now = utcnow()
+    record_id = records.new_id()
+    async with db.session() as session:
+        partner = await _partner(session, req.partner)
+        version = partner.version or "2.2.1"
+        base = repo.endpoint_url(partner, "commands", "RECEIVER")
+        token = None
+        if req.type in (c.CommandType.START_SESSION, c.CommandType.RESERVE_NOW):
+            token = await _own_token(session, req)
+        if req.type is c.CommandType.RESERVE_NOW and req.reservation_id is None:
+            req = req.model_copy(update={"reservation_id": _reservation_id(version)})
+        response_url = f"{settings.base_url}/ocpi/{version}/{PATH}/{req.type.value}/{record_id}"
+        body = _body(req, response_url, token)
+        rec = CommandRecord(
+            id=record_id,
+            direction=OUT,
+            partner_id=partner.id,
+            module="commands",
+            kind=req.type.value,
+            state=records.SENT,
+            request=body.model_dump(mode="json", exclude_none=True),
+            response_url=response_url,
+            session_id=req.session_id,
+            reservation_id=req.reservation_id,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(rec)
+        wire: dict[str, Any] | None = None
+        try:
+            wire = codec.request_to_wire(version, body)
+        except codec.ConversionError as exc:
+            rec.state, rec.error = records.REJECTED, f"not sent: {exc}"
+            rec.response = {"result": "NOT_SUPPORTED", "timeout": 0}
+        if base is None and wire is not None:
+            rec.state, rec.error = records.REJECTED, "partner has no commands endpoint"
+            rec.response, wire = {"result": "NOT_SUPPORTED", "timeout": 0}, None
+        if wire is not None and isinstance(body, c.ReserveNow):
+            await _track_reservation(session, partner, body, record_id)
+        headers = routing_headers(settings, partner)
+        token_out, encoding, name = partner.token_out or "", partner.token_encoding, partner.name
+    if wire is None:
+        return rec, name
+    url = f"{base.rstrip('/')}/{req.type.value}" if base else ""
+    outcome: dict[str, Any]
+    try:
+        reply = await client.call(
+            "POST",
+            url,
+            token=token_out,
+            version=version,
+            encoding=encoding,
+            json=wire,
+            headers=headers,
+            expect_success=False,
+        )
+        outcome = _answer(version, reply.data, reply.status_code, reply.status_message, settings)
+    except PartnerCallError as exc:
+        outcome = {"error": str(exc)}
+    async with db.session() as session:
+        rec = await records.get(session, record_id, lock=True)
+        _apply_answer(rec, outcome, settings)
+        failed = rec.state in (records.REJECTED, records.FAILED)
+        if failed and rec.kind == c.CommandType.RESERVE_NOW.value:
+            await _reservation_status(session, rec, "failed")
+    return rec, name
+
+
+def _answer(
+    version: str, data: Any, status_code: int, message: str | None, settings: Settings
+) -> dict[str, Any]:
+    """The CPO's answer as ``{"response": ...}`` or ``{"error": ...}``. An unknown location
+    comes as 2003, maybe with a REJECTED response (2.2.1 #mod_commands_cpo_post_method)."""
+    try:
+        response = codec.response_from_wire(version, data, settings.command_timeout)
+    except (ValidationError, ValueError, TypeError):
+        if 1000 <= status_code < 2000:
+            return {"error": f"answer is no CommandResponse: {str(data)[:300]}"}
+        response = c.CommandResponse(result=c.CommandResponseType.REJECTED, timeout=0)
+    out: dict[str, Any] = {"response": response.model_dump(mode="json", exclude_none=True)}
+    if not 1000 <= status_code < 2000:
+        out["error"] = f"OCPI {status_code}" + (f": {message}" if message else "")
+    return out
+
+
+def _apply_answer(rec: CommandRecord, outcome: dict[str, Any], settings: Settings) -> None:
+    now = utcnow()
+    rec.updated_at = now
+    rec.error = outcome.get("error")
+    response = outcome.get("response")
+    if response is None:
+        if rec.state == records.SENT:
+            rec.state = records.FAILED
+        return
+    rec.response = response
+    if rec.state != records.SENT:
+        return  # the result overtook the answer: it stays as it is
+    if response["result"] != "ACCEPTED" or rec.error:
+        rec.state = records.REJECTED
+        return
+    rec.state = records.ACCEPTED
+    wait = int(response.get("timeout") or settings.command_timeout)
+    rec.deadline_at = now + timedelta(seconds=wait + settings.command_result_grace)
+
+
+async def result_arrived(
+    session: AsyncSession, partner: Partner, record_id: str, kind: str, result: c.CommandResult
+) -> None:
+    """The CPO posted the Charge Point's result to our ``response_url``. Only the partner
+    we sent the command to may; a late result (after we timed out) is still kept."""
+    rec = await session.get(CommandRecord, record_id, with_for_update=True)
+    if rec is None or rec.direction != OUT or rec.partner_id != partner.id or rec.kind != kind:
+        raise NotFound(f"Unknown command {record_id!r}")
+    first = rec.result is None
+    rec.result = result.model_dump(mode="json", exclude_none=True)
+    if rec.state in (records.SENT, records.ACCEPTED, records.TIMED_OUT):
+        records.close(rec, records.DONE, utcnow())
+    if rec.reservation_id and (first or result.result is c.CommandResultType.CANCELED_RESERVATION):
+        await _reservation_from_result(session, rec, result.result)
+
+
+async def _track_reservation(
+    session: AsyncSession, partner: Partner, body: c.ReserveNow, command_id: str
+) -> None:
+    found = await session.scalar(
+        select(Reservation).where(
+            Reservation.direction == OUT,
+            Reservation.partner_id == partner.id,
+            Reservation.reservation_id == body.reservation_id,
+        )
+    )
+    if found is None:
+        found = Reservation(
+            id=records.new_id(),
+            direction=OUT,
+            partner_id=partner.id,
+            reservation_id=body.reservation_id,
+        )
+        session.add(found)
+    found.location_id = body.location_id
+    found.evse_uid = body.evse_uid
+    found.expiry_date = body.expiry_date
+    found.status = "requested"
+    found.data = {
+        "token_uid": body.token.uid,
+        "authorization_reference": body.authorization_reference,
+        "command_id": command_id,
+    }
+
+
+async def _reservation_status(session: AsyncSession, rec: CommandRecord, status: str) -> None:
+    found = await session.scalar(
+        select(Reservation).where(
+            Reservation.direction == OUT,
+            Reservation.partner_id == rec.partner_id,
+            Reservation.reservation_id == rec.reservation_id,
+        )
+    )
+    if found is not None and found.status in ("requested", "active"):
+        found.status = status
+
+
+async def _reservation_from_result(
+    session: AsyncSession, rec: CommandRecord, result: c.CommandResultType
+) -> None:
+    accepted = result is c.CommandResultType.ACCEPTED
+    if result is c.CommandResultType.CANCELED_RESERVATION:
+        await _reservation_status(session, rec, "cancelled")
+    elif rec.kind == c.CommandType.RESERVE_NOW.value:
+        await _reservation_status(session, rec, "active" if accepted else "failed")
+    elif rec.kind == c.CommandType.CANCEL_RESERVATION.value and accepted:
+        await _reservation_status(session, rec, "cancelled")

@@ -1,0 +1,142 @@
+"""The lifecycle of asynchronous requests (``CommandRecord``): commands and charging
+profile requests share it (2.2.1 #mod_commands_flow, #mod_charging_profiles_flow).
+
+Sent by us ("out", eMSP/SCSP side): ``sent`` → ``accepted`` (waiting for the result
+until ``deadline_at``) → ``done`` (result received) or ``timed_out``; or ``rejected``
+(the answer was not ACCEPTED, or we could not express it) or ``failed`` (the call
+failed). Received by us ("in", CPO side): ``waiting`` (the charger side has it until
+``deadline_at``) → ``done`` (its result is posted to ``response_url``) or ``timed_out``
+(TIMEOUT is posted); ``rejected`` when we answered anything but ACCEPTED.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from roamkit.config import Settings
+from roamkit.protocol.errors import NotFound
+from roamkit.protocol.timeutil import format_datetime
+from roamkit.store.tables import CommandRecord, Partner
+from roamkit.sync import outbox
+
+OUT, IN = "out", "in"
+SENT, ACCEPTED, REJECTED, FAILED = "sent", "accepted", "rejected", "failed"
+WAITING, DONE, TIMED_OUT = "waiting", "done", "timed_out"
+OPEN_STATES = (ACCEPTED, WAITING)
+"""States with a deadline: the ticker ends them when it passes."""
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def outcome(rec: CommandRecord) -> str | None:
+    """What came of it, in one word: the result when there is one, else the answer."""
+    if rec.result is not None:
+        return str(rec.result.get("result"))
+    if rec.state == TIMED_OUT:
+        return "TIMEOUT"
+    if rec.response is not None:
+        return str(rec.response.get("result"))
+    return None
+
+
+def record_json(rec: CommandRecord, partner_name: str | None = None) -> dict[str, Any]:
+    """A record as the management API and the CLI show it."""
+    return {
+        "id": rec.id,
+        "direction": rec.direction,
+        "partner": partner_name,
+        "module": rec.module,
+        "type": rec.kind,
+        "state": rec.state,
+        "outcome": outcome(rec),
+        "request": rec.request,
+        "response": rec.response,
+        "result": rec.result,
+        "response_url": rec.response_url,
+        "session_id": rec.session_id,
+        "reservation_id": rec.reservation_id,
+        "deadline": format_datetime(rec.deadline_at) if rec.deadline_at else None,
+        "error": rec.error,
+        "created_at": format_datetime(rec.created_at),
+        "updated_at": format_datetime(rec.updated_at),
+    }
+
+
+async def get(session: AsyncSession, record_id: str, *, lock: bool = False) -> CommandRecord:
+    rec = await session.get(CommandRecord, record_id, with_for_update=lock)
+    if rec is None:
+        raise NotFound(f"Unknown command {record_id!r}")
+    return rec
+
+
+async def post_to_partner(
+    session: AsyncSession,
+    settings: Settings,
+    rec: CommandRecord,
+    partner: Partner,
+    json: dict[str, Any],
+    *,
+    method: str = "POST",
+    url: str | None = None,
+    object_id: str | None = None,
+) -> None:
+    """Queue a request to the partner through the durable outbox, in this transaction:
+    a ``response_url`` that is down gets it later, never loses it (retries, backoff)."""
+    await outbox.enqueue(
+        session,
+        rec.module,
+        method,
+        settings.country_code,
+        settings.party_id,
+        object_id or rec.id,
+        body={"url": url or rec.response_url, "json": json, "correlation_id": rec.correlation_id},
+        partners=[partner],
+    )
+
+
+def close(rec: CommandRecord, state: str, now: datetime) -> None:
+    rec.state = state
+    rec.deadline_at = None
+    rec.updated_at = now
+
+
+async def finish(
+    session: AsyncSession,
+    settings: Settings,
+    rec: CommandRecord,
+    result: dict[str, Any],
+    wire: Callable[[str], dict[str, Any]],
+    *,
+    state: str = DONE,
+) -> None:
+    """End a request we received with ``result`` (canonical JSON) and queue it for the
+    partner's ``response_url``; ``wire(version)`` gives the body in the partner's version."""
+    from roamkit.protocol.timeutil import utcnow
+
+    rec.result = result
+    close(rec, state, utcnow())
+    partner = await session.get(Partner, rec.partner_id)
+    if partner is not None:  # else the partner is gone: nobody to tell
+        await post_to_partner(session, settings, rec, partner, wire(partner.version or "2.2.1"))
+
+
+@dataclass(frozen=True, slots=True)
+class ChargerHandler:
+    """How the charger side's report and the timeout end a received request of one
+    module (``commands``, ``chargingprofiles``)."""
+
+    report: Callable[[AsyncSession, Settings, CommandRecord, dict[str, Any]], Awaitable[None]]
+    """Validates the charger side's JSON report and finishes the record."""
+    timeout: Callable[[AsyncSession, Settings, CommandRecord], Awaitable[None]]
+
+
+HANDLERS: dict[str, ChargerHandler] = {}
+"""Per module; each module registers its own on import."""
