@@ -181,16 +181,23 @@ def partner_list(
     from roamkit.partners import repository as repo
 
     async def run(session: Any, _: Settings) -> list[dict[str, Any]]:
-        return [repo.partner_json(p) for p in await repo.list_partners(session)]
+        return await repo.partners_json(session, await repo.list_partners(session))
 
     partners = asyncio.run(_local(run))
     if as_json:
         _print_json(partners)
         return
-    table = Table("name", "status", "version", "roles", "versions_url")
+    table = Table("name", "status", "version", "roles", "versions_url", "via")
     for p in partners:
         roles = ", ".join(f"{r['role']} {r['country_code']}*{r['party_id']}" for r in p["roles"])
-        table.add_row(p["name"], p["status"], p["version"] or "", roles, p["versions_url"] or "")
+        table.add_row(
+            p["name"],
+            p["status"],
+            p["version"] or "",
+            roles,
+            p["versions_url"] or "",
+            p["via"] or "",
+        )
     console.print(table)
 
 

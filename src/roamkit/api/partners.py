@@ -38,7 +38,8 @@ router = APIRouter(prefix="/api/partners", dependencies=[Depends(require_admin)]
 @router.get("")
 async def list_partners(db: DatabaseDep) -> OcpiResponse:
     async with db.sessions() as session:
-        return ocpi_response([repo.partner_json(p) for p in await repo.list_partners(session)])
+        partners = await repo.list_partners(session)
+        return ocpi_response(await repo.partners_json(session, partners))
 
 
 @router.get("/{name}")
@@ -47,7 +48,7 @@ async def get_partner(name: str, db: DatabaseDep) -> OcpiResponse:
         partner = await repo.get_by_name(session, name)
         if partner is None:
             raise NotFound(f"No partner named {name!r}")
-        return ocpi_response(repo.partner_json(partner))
+        return ocpi_response((await repo.partners_json(session, [partner]))[0])
 
 
 @router.post("/invite")

@@ -18,6 +18,7 @@ from roamkit.config import Settings
 SENDER = "SENDER"
 RECEIVER = "RECEIVER"
 ALL_ROLES = frozenset({"CPO", "EMSP"})
+CONFIGURATION_MODULES = frozenset({"credentials", "versions", "hubclientinfo"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +36,9 @@ class ModuleSpec:
 
     @property
     def functional(self) -> bool:
-        return self.module_id != "credentials"
+        """Not a configuration module (2.2.1 #transport_and_format_message_routing):
+        functional modules carry routing headers and make a partner worth registering."""
+        return self.module_id not in CONFIGURATION_MODULES
 
     def url(self, settings: Settings) -> str:
         return f"{settings.base_url}/ocpi/{self.version}/{self.path}"

@@ -12,10 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from roamkit.config import Settings
 from roamkit.models.v211.credentials import Credentials as Credentials211
 from roamkit.models.v221.credentials import Credentials as Credentials221
+from roamkit.partners import hub
 from roamkit.partners import repository as repo
 from roamkit.partners.client import PartnerCallError, PartnerClient, check_url
 from roamkit.partners.discovery import Discovery, DiscoveryError, check_endpoints, discover
@@ -161,6 +163,7 @@ async def accept_registration(
         partner.token_a_hash = None  # TOKEN_A dies (credentials.asciidoc, step 6)
         partner.token_in_hash = hash_token(token_c)
         partner.token_in_next_hash = None
+        await hub.refresh_children(session, partner)  # a hub registering again
     return our_credentials(settings, token_c, version)
 
 
@@ -190,6 +193,7 @@ async def accept_update(
         _apply(partner, found, url, token_b, roles, keep_encoding=encoding != "auto")
         partner.token_in_hash = hash_token(token_c)  # the old token dies here (A-211-6)
         partner.token_in_next_hash = None
+        await hub.refresh_children(session, partner)  # the parties behind a hub follow
     return our_credentials(settings, token_c, version)
 
 
@@ -200,15 +204,19 @@ async def accept_unregister(db: Database, partner_id: int, used_token_a: bool) -
         assert partner is not None
         if used_token_a or partner.status != repo.REGISTERED:
             raise MethodNotAllowed("Not registered")
-        _forget(partner)
+        await _forget(session, partner)
 
 
-def _forget(partner: Partner) -> None:
+async def _forget(session: AsyncSession, partner: Partner) -> None:
+    """Every token of the connection dies; its data stays. The parties behind a hub go
+    with it, the same way: their rows and data stay, unregistered, so no row id (the
+    owner of their data) is ever handed to another partner."""
     partner.status = repo.UNREGISTERED
     partner.token_in_hash = None
     partner.token_in_next_hash = None
     partner.token_a_hash = None
     partner.token_out = None
+    await hub.refresh_children(session, partner)
 
 
 # -- outbound --------------------------------------------------------------------------
@@ -235,8 +243,11 @@ async def register_with(
     token_b = new_token()
     async with db.session() as session:
         partner = await repo.get_by_name(session, name) if name else None
+        if partner is not None and partner.via_id is not None:
+            raise RegistrationError(f"{name!r} is a party behind a hub, not a connection")
         if partner is not None and partner.status in (repo.REGISTERED, repo.PENDING):
             raise RegistrationError(f"partner {name!r} is already {partner.status}")
+        existed = partner is not None
         if partner is None:
             partner = Partner(
                 name=name or await _free_name(session), roles=[], token_encoding=encoding
@@ -263,7 +274,9 @@ async def register_with(
     except (PartnerCallError, OcpiError) as exc:
         async with db.session() as session:
             partner = await session.get(Partner, partner_id)
-            if partner is not None:
+            if partner is not None and existed:  # keeps its id, data and hub parties
+                await _forget(session, partner)
+            elif partner is not None:
                 await session.delete(partner)
         raise RegistrationError(f"registration refused or failed: {exc}") from exc
     async with db.session() as session:
@@ -273,6 +286,7 @@ async def register_with(
         partner.token_out = token_c
         partner.roles = roles
         partner.versions_url = url or versions_url
+        await hub.refresh_children(session, partner)
         await session.flush()
         await session.refresh(partner, ["endpoints"])
         return partner
@@ -292,11 +306,21 @@ async def _free_name(session: Any) -> str:
     return f"partner-{n}"
 
 
+def _not_behind_hub(partner: Partner) -> None:
+    """A party behind a hub has no credentials of its own: the hub's connection is the
+    one to rotate or remove."""
+    if partner.via_id is not None:
+        raise RegistrationError(
+            f"{partner.name!r} is a party behind a hub: rotate or remove the hub's connection"
+        )
+
+
 async def _registered(db: Database, name: str) -> Partner:
     async with db.session() as session:
         partner = await repo.get_by_name(session, name)
         if partner is None:
             raise RegistrationError(f"no partner named {name!r}")
+        _not_behind_hub(partner)
         if partner.status != repo.REGISTERED or not partner.token_out or not partner.versions_url:
             raise RegistrationError(f"partner {name!r} is {partner.status}, not registered")
         return partner
@@ -352,6 +376,7 @@ async def rotate(db: Database, client: PartnerClient, settings: Settings, name: 
         )
         row.token_in_hash = hash_token(token_b)
         row.token_in_next_hash = None
+        await hub.refresh_children(session, row)
         await session.flush()
         await session.refresh(row, ["endpoints"])
         return row
@@ -366,6 +391,7 @@ async def unregister(
         partner = await repo.get_by_name(session, name)
         if partner is None:
             raise RegistrationError(f"no partner named {name!r}")
+        _not_behind_hub(partner)
         status = partner.status
     if status == repo.REGISTERED:
         url = repo.endpoint_url(partner, "credentials")
@@ -387,7 +413,7 @@ async def unregister(
     async with db.session() as session:
         row = await session.get(Partner, partner.id)
         assert row is not None
-        _forget(row)
+        await _forget(session, row)
         await session.flush()
         await session.refresh(row, ["endpoints"])
         return row

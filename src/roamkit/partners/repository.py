@@ -74,6 +74,8 @@ async def invite(session: AsyncSession, name: str | None) -> tuple[Partner, str]
             count += 1
             name = f"partner-{count + 1}"
     partner = await get_by_name(session, name)
+    if partner is not None and partner.via_id is not None:
+        raise PartnerExists(f"{name!r} is a party behind a hub, not a connection")
     if partner is not None and partner.status in (REGISTERED, PENDING):
         raise PartnerExists(f"partner {name!r} is {partner.status}; remove it first")
     token_a = new_token()
@@ -103,8 +105,10 @@ def endpoint_url(partner: Partner, module: str, role: str | None = None) -> str 
     return None
 
 
-def partner_json(partner: Partner) -> dict[str, Any]:
-    """The partner as the API and CLI show it. Tokens are never shown here."""
+def partner_json(partner: Partner, via: str | None = None) -> dict[str, Any]:
+    """The partner as the API and CLI show it. Tokens are never shown here. ``via``: the
+    name of the hub connection a party behind a hub is reached through (``partners.hub``),
+    shown with the hub's ClientInfo for it."""
     return {
         "name": partner.name,
         "status": partner.status,
@@ -117,7 +121,20 @@ def partner_json(partner: Partner) -> dict[str, Any]:
         "token_encoding": partner.token_encoding,
         "created_at": format_datetime(partner.created_at),
         "updated_at": format_datetime(partner.updated_at),
+        "via": via,
+        "client_info": partner.client_info,
     }
+
+
+async def partners_json(session: AsyncSession, partners: Iterable[Partner]) -> list[dict[str, Any]]:
+    """``partner_json`` of each, with the hub names of parties behind a hub looked up."""
+    partners = list(partners)
+    hub_ids = {p.via_id for p in partners if p.via_id is not None}
+    names: dict[int, str] = {}
+    if hub_ids:
+        query = select(Partner.id, Partner.name).where(Partner.id.in_(hub_ids))
+        names = {pid: name for pid, name in await session.execute(query)}
+    return [partner_json(p, names.get(p.via_id) if p.via_id else None) for p in partners]
 
 
 def has_party(partner: Partner, country_code: str, party_id: str) -> bool:

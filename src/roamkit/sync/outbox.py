@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from roamkit.modules.cache import GenerationCache
+from roamkit.partners.hub import only_hub
 from roamkit.partners.repository import REGISTERED
 from roamkit.protocol.timeutil import utcnow
 from roamkit.store import changes
@@ -64,11 +65,34 @@ def unregister_local(engine: Engine) -> None:
 _RECEIVING_ROLE_211 = {"tokens": "CPO"}
 """2.1.1 modules whose receiving (push) interface is the CPO's (mod_tokens.md §2.1)."""
 
+_RECEIVING_ROLES_BEHIND_HUB = {
+    "locations": frozenset({"EMSP", "OTHER", "NSP"}),
+    "tariffs": frozenset({"EMSP", "OTHER", "NSP"}),
+    "sessions": frozenset({"EMSP", "OTHER"}),
+    "cdrs": frozenset({"EMSP", "OTHER"}),
+    "tokens": frozenset({"CPO"}),
+}
+"""Which parties behind a hub get a module's pushes, by their ClientInfo role: a hub
+offers every receiver endpoint, so the endpoint alone cannot tell. CPO data goes to
+eMSPs, to OTHER (counted as an eMSP when a CPO pushes) and, for locations and tariffs,
+to navigation service providers; eMSP tokens go to CPOs (2.2.1
+#transport_and_format_message_routing_broadcast_push, CHECKLIST 221-R-3)."""
+
 
 def receives(partner: Partner, module: str) -> bool:
-    """Does the partner implement the receiver side of ``module``?"""
-    if partner.status != REGISTERED:
+    """Does the partner implement the receiver side of ``module``?
+
+    A hub connection itself is never a push target: the parties behind it are, each
+    only while its ClientInfo says CONNECTED (status ``registered``: OFFLINE, PLANNED
+    and SUSPENDED parties get nothing, not even queued, CHECKLIST 221-H-2) and only when
+    its role receives the module."""
+    if partner.status != REGISTERED or only_hub(partner):
         return False
+    if partner.via_id is not None:
+        role = (partner.roles or [{}])[0].get("role")
+        wanted = _RECEIVING_ROLES_BEHIND_HUB.get(module)
+        if wanted is not None and role not in wanted:
+            return False
     for e in partner.endpoints:
         if e.module != module:
             continue

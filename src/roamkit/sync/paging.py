@@ -95,8 +95,11 @@ class Pager:
         date_from: datetime | None,
         page_size: int | None,
         use_links: bool = True,
+        headers: dict[str, str] | None = None,
     ) -> None:
+        """``headers``: sent with every page, the routing headers (``partners.routing``)."""
         self.client = client
+        self.headers = headers
         self.partner = partner
         self.endpoint = endpoint
         self.date_from = date_from
@@ -144,6 +147,7 @@ class Pager:
                     version=self.partner.version,
                     encoding=self.partner.token_encoding,
                     params=req.params,
+                    headers=self.headers,
                     raw_data=True,
                     on_sent=on_sent,
                     on_head=on_head,

@@ -208,10 +208,13 @@ class Preparer:
         endpoint: str,
         held: dict[Key, datetime],
         own_party: tuple[str, str] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         """``own_party``: ours; a 2.1.1 Session or CDR whose token we cannot name is
-        attributed to it (``ConversionContext.own_country_code``)."""
+        attributed to it (``ConversionContext.own_country_code``). ``headers``: the
+        routing headers of every page request."""
         self.client = client
+        self.headers = headers
         self.own_party = own_party
         self.partner = partner
         self.adapter = adapter
@@ -250,7 +253,13 @@ class Preparer:
     ) -> AsyncIterator[Message]:
         """One walk over the list, the next page fetched while this one is prepared."""
         pager = Pager(
-            self.client, self.partner, self.endpoint, date_from, page_size, self.use_links
+            self.client,
+            self.partner,
+            self.endpoint,
+            date_from,
+            page_size,
+            self.use_links,
+            self.headers,
         )
         ahead: asyncio.Future[Page] | None = None
         try:

@@ -50,6 +50,7 @@ from roamkit.modules.results import Outcome
 from roamkit.modules.tariffs import service as tariffs
 from roamkit.partners import repository as repo
 from roamkit.partners.client import PartnerCallError, PartnerClient
+from roamkit.partners.routing import routing_headers
 from roamkit.protocol.timeutil import format_datetime, utcnow
 from roamkit.store import changes
 from roamkit.store.bulk import BulkStatement
@@ -380,7 +381,13 @@ class _Sync:
             held = await _held(self.db, self.adapter.name, self.partner.id)
             own = (self.settings.country_code, self.settings.party_id)
             preparer = Preparer(
-                client, self.partner, self.adapter, endpoint, held.last_updated, own
+                client,
+                self.partner,
+                self.adapter,
+                endpoint,
+                held.last_updated,
+                own,
+                routing_headers(self.settings, self.partner),
             )
             if date_from is None and self.adapter.history:
                 date_from = EPOCH  # Sessions require date_from; a full pull asks from the start

@@ -45,6 +45,7 @@ from roamkit.modules.cache import GenerationCache
 from roamkit.modules.tokens import codec, service
 from roamkit.partners.client import PartnerCallError, PartnerClient
 from roamkit.partners.repository import REGISTERED, endpoint_url, has_party
+from roamkit.partners.routing import routing_headers
 from roamkit.store import changes
 from roamkit.store.db import Database
 from roamkit.store.tables import Partner
@@ -217,15 +218,10 @@ class Authorizer:
                 evse_uids=[req.evse_uid] if req.evse_uid else None,
             )
             body = codec.location_references_to_wire(version, refs)
-        headers: dict[str, str] = {}
-        if version != "2.1.1":
-            to = party or ((token.country_code, token.party_id) if token else ("", ""))
-            headers = {
-                "OCPI-from-country-code": self.settings.country_code,
-                "OCPI-from-party-id": self.settings.party_id,
-                "OCPI-to-country-code": to[0],
-                "OCPI-to-party-id": to[1],
-            }
+        headers = routing_headers(self.settings, partner)
+        to = party or ((token.country_code, token.party_id) if token else None)
+        if headers and to:  # a platform with several eMSP parties: the token's one
+            headers["OCPI-to-country-code"], headers["OCPI-to-party-id"] = to
         try:
             reply = await asyncio.wait_for(
                 self.client.call(

@@ -9,7 +9,8 @@ the framework: exception and exit-stack middleware, the request-id middleware's 
 queueing, so CPU per request is what the p99 is made of (bench/authorize_latency.py).
 
 What stays the same. Every decision and every answer comes from the same functions as the
-Starlette route (``sender.authorization_info``, ``deps.authenticate``/``require_registered``,
+Starlette route (``sender.authorization_info``, ``deps.authenticate``/``require_registered``/
+``speaking_for`` (the party behind a hub),
 ``errors.error_response``, ``headers.id_headers``/``send_server_error``), in the same order:
 authentication, body, type, lookup, decision. Anything that is not exactly this request shape
 (another method, another path, a ``root_path``) goes to the app unchanged, and so do the
@@ -25,7 +26,7 @@ from starlette.datastructures import QueryParams, State
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from roamkit.config import Settings
-from roamkit.modules.deps import authenticate, require_registered
+from roamkit.modules.deps import authenticate, require_registered, speaking_for
 from roamkit.modules.registry import SENDER, mounted
 from roamkit.modules.tokens import service
 from roamkit.modules.tokens.sender import authorization_info
@@ -129,6 +130,7 @@ class AuthorizeFastPath:
             state = self.state
             db = state.db
             caller = require_registered(await authenticate(headers.get("authorization"), db))
+            caller = await speaking_for(caller, headers, db, state.settings)  # via a hub
             query = scope["query_string"]
             info, routing = await authorization_info(
                 db,
