@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from roamkit.cli_commands import charger_app, command_app
 from roamkit.cli_hub import hub_app
 from roamkit.cli_sessions import cdr_app, session_app
 from roamkit.cli_sync import sync_app
@@ -30,6 +31,8 @@ app.add_typer(partner_app, name="partner")
 app.add_typer(sync_app, name="sync")
 app.add_typer(session_app, name="session")
 app.add_typer(cdr_app, name="cdr")
+app.add_typer(command_app, name="command")
+app.add_typer(charger_app, name="charger")
 app.add_typer(hub_app, name="hub")
 
 console = Console()

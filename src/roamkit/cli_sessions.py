@@ -50,10 +50,19 @@ def _body(**fields: Any) -> dict[str, Any]:
 
 @session_app.command("start")
 def session_start(
-    token_uid: Annotated[str, typer.Argument(help="uid of the token that started it.")],
     location: Annotated[str, typer.Option("--location", help="Location id.")],
     evse: Annotated[str, typer.Option("--evse", help="EVSE uid.")],
     connector: Annotated[str, typer.Option("--connector", help="Connector id.")],
+    token_uid: Annotated[
+        str | None,
+        typer.Argument(help="uid of the token that started it (not with --command)."),
+    ] = None,
+    command: Annotated[
+        str | None,
+        typer.Option(
+            "--command", help="The START_SESSION command it answers (token and eMSP from it)."
+        ),
+    ] = None,
     session_id: Annotated[
         str | None, typer.Option("--id", help="Session id (default: made up).")
     ] = None,
@@ -84,6 +93,7 @@ def session_start(
         meter_start=meter_start,
         auth_method=auth_method.upper(),
         authorization_reference=authorization_reference,
+        command_id=command,
         start=at,
     )
     _print(_api("POST", "/api/sessions", api_url, json=body))
