@@ -90,14 +90,42 @@ async def post_to_partner(
 ) -> None:
     """Queue a request to the partner through the durable outbox, in this transaction:
     a ``response_url`` that is down gets it later, never loses it (retries, backoff)."""
+    await queue_call(
+        session,
+        settings,
+        rec.module,
+        partner,
+        url or rec.response_url or "",
+        json,
+        method=method,
+        object_id=object_id or rec.id,
+        correlation_id=rec.correlation_id,
+    )
+
+
+async def queue_call(
+    session: AsyncSession,
+    settings: Settings,
+    module: str,
+    partner: Partner,
+    url: str,
+    json: dict[str, Any],
+    *,
+    method: str,
+    object_id: str,
+    correlation_id: str | None = None,
+) -> None:
+    """``post_to_partner`` without a record: also for calls no request started (a
+    changed ActiveChargingProfile, 2.2.1 #mod_charging_profiles_msp_put_method).
+    Calls with the same ``object_id`` reach the partner in the order queued."""
     await outbox.enqueue(
         session,
-        rec.module,
+        module,
         method,
         settings.country_code,
         settings.party_id,
-        object_id or rec.id,
-        body={"url": url or rec.response_url, "json": json, "correlation_id": rec.correlation_id},
+        object_id,
+        body={"url": url, "json": json, "correlation_id": correlation_id},
         partners=[partner],
     )
 
