@@ -31,8 +31,15 @@ TARIFF = {
     ],
 }
 PARKING = {"type": "PARKING_TIME", "price": 2.00, "step_size": 60}
-CAPABILITIES = ["REMOTE_START_STOP_CAPABLE", "RESERVABLE", "UNLOCK_CAPABLE", "RFID_READER"]
-"""The test EVSE takes every command (2.2.1 #mod_locations_capability_enum)."""
+CAPABILITIES = [
+    "REMOTE_START_STOP_CAPABLE",
+    "RESERVABLE",
+    "UNLOCK_CAPABLE",
+    "RFID_READER",
+    "CHARGING_PROFILE_CAPABLE",
+]
+"""The test EVSE takes every command and charging profiles (2.2.1
+#mod_locations_capability_enum)."""
 
 
 @dataclass
