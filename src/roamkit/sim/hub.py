@@ -25,7 +25,8 @@ alive check"), OCPI 2.1.1, the hub registering *with* a party (only parties regi
 with the hub), persistence.
 
 ``Hub`` is the state and the Python API (``invite``, ``set_status``); ``create_hub_app``
-(``hub_app``) serves it; ``hub_routing`` forwards.
+(``hub_app``) serves it; ``hub_credentials`` registers parties, ``hub_routing`` and
+``hub_forward`` route.
 """
 
 from __future__ import annotations
@@ -33,29 +34,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import uuid
 from collections import deque
-from collections.abc import Coroutine, Iterable
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from pydantic import ValidationError
 
 from roamkit import __version__
-from roamkit.models.v221.credentials import Credentials
 from roamkit.models.v221.hubclientinfo import ConnectionStatus
-from roamkit.models.v221.versions import VersionDetails
 from roamkit.partners.client import PartnerCallError, PartnerClient
-from roamkit.protocol.errors import (
-    InvalidParameters,
-    MethodNotAllowed,
-    NoMatchingEndpoints,
-    PartnerApiError,
-    Unauthorized,
-    UnsupportedVersion,
-    invalid_object,
-)
+from roamkit.protocol.errors import Unauthorized
 from roamkit.protocol.timeutil import format_datetime, utcnow
 from roamkit.protocol.tokens import new_token, token_candidates
 
@@ -326,156 +315,27 @@ class Hub:
             ],
         }
 
-    async def accept_registration(
-        self, conn: Connection, used_token_a: bool, body: Any
-    ) -> dict[str, Any]:
-        """Credentials POST (credentials.asciidoc#credentials_post_method)."""
-        if not used_token_a:
-            raise MethodNotAllowed("Already registered: use PUT to update or DELETE to unregister")
-        token_b, url, roles = self._parse(body, conn)
-        endpoints = await self._discover(url, token_b)
-        if conn.token_a is None or conn.registered:  # a concurrent POST won meanwhile
-            raise MethodNotAllowed("This registration token has already been used")
-        self._check_roles(roles, conn)
-        conn.token_a = None  # single use (credentials.asciidoc, registration)
-        conn.token_in, conn.token_out = new_token(), token_b
-        conn.versions_url, conn.endpoints, conn.roles = url, endpoints, roles
-        conn.registered = True
-        log.info("hub: %s registered as %s", conn.name, _describe(roles))
-        changed = self._set_parties(conn, roles, ConnectionStatus.CONNECTED)
-        self._announce(conn, changed)
-        known = [i for i in self.client_infos.values() if i.connection is not conn]
-        if known:
-            self.spawn(self.push_client_infos(conn, known))
-        return self.credentials(conn.token_in)
-
-    async def accept_update(
-        self, conn: Connection, used_token_a: bool, body: Any
-    ) -> dict[str, Any]:
-        """Credentials PUT: new token both ways, endpoints read again; roles the party no
-        longer lists become SUSPENDED (credentials.asciidoc#credentials_put_method)."""
-        if used_token_a or not conn.registered:
-            raise MethodNotAllowed("Not registered: use POST to register first")
-        token_b, url, roles = self._parse(body, conn)
-        endpoints = await self._discover(url, token_b)
-        self._check_roles(roles, conn)
-        kept = {(r["country_code"], r["party_id"], r["role"]) for r in roles}
-        dropped = [
-            i
-            for key, i in self.client_infos.items()
-            if i.connection is conn and key not in kept and i.status != "SUSPENDED"
-        ]
-        conn.token_in, conn.token_out = new_token(), token_b  # the old token dies here
-        conn.versions_url, conn.endpoints, conn.roles = url, endpoints, roles
-        changed = self._set_parties(conn, roles, ConnectionStatus.CONNECTED, only_new=True)
-        now = format_datetime(utcnow())
-        for info in dropped:
-            info.status, info.last_updated, info.connection = "SUSPENDED", now, None
-        self._announce(conn, changed + dropped)
-        return self.credentials(conn.token_in)
-
-    def accept_unregister(self, conn: Connection, used_token_a: bool) -> None:
-        """Credentials DELETE: the connection's tokens die, its parties become SUSPENDED
-        (mod_hub_client_info: ClientInfo is never deleted)."""
-        if used_token_a or not conn.registered:
-            raise MethodNotAllowed("Not registered")
-        conn.registered = False
-        conn.token_in = conn.token_out = conn.token_a = None
-        now = format_datetime(utcnow())
-        gone = [i for i in self.client_infos.values() if i.connection is conn]
-        for info in gone:
-            info.status, info.last_updated = "SUSPENDED", now
-        log.info("hub: %s unregistered", conn.name)
-        self._announce(conn, gone)
-
-    def _parse(self, body: Any, conn: Connection) -> tuple[str, str, list[dict[str, Any]]]:
-        try:
-            creds = Credentials.model_validate(body)
-        except ValidationError as exc:
-            raise invalid_object(exc, "credentials object", limit=5) from None
-        roles = [r.wire() for r in creds.roles]
-        for r in roles:
-            r["country_code"], r["party_id"] = r["country_code"].upper(), r["party_id"].upper()
-        return creds.token, str(creds.url), roles
-
-    def _check_roles(self, roles: list[dict[str, Any]], conn: Connection) -> None:
-        """A party is reachable through one connection only, and never as the hub."""
-        for r in roles:
-            party = (r["country_code"], r["party_id"])
-            if self.is_hub(party) or r["role"] == "HUB":
-                raise InvalidParameters(f"{party[0]}*{party[1]} ({r['role']}) is this hub")
-            for other in self.registered(exclude=conn):
-                if party in other.parties():
-                    raise InvalidParameters(
-                        f"party {party[0]}*{party[1]} is already connected to this hub"
-                    )
-
-    def _set_parties(
-        self,
-        conn: Connection,
-        roles: Iterable[dict[str, Any]],
-        status: ConnectionStatus,
-        only_new: bool = False,
-    ) -> list[ClientInfo]:
-        """Create or update the ClientInfo of each role; returns those that changed."""
-        now = format_datetime(utcnow())
-        changed = []
-        for r in roles:
-            key = (r["country_code"], r["party_id"], r["role"])
-            info = self.client_infos.get(key)
-            if info is None:
-                info = ClientInfo(*key, status=status.value, last_updated=now, connection=conn)
-                self.client_infos[key] = info
-            elif only_new and info.connection is conn and info.status == status.value:
-                continue
-            else:
-                info.status, info.last_updated, info.connection = status.value, now, conn
-            changed.append(info)
-        return changed
-
-    async def _discover(self, versions_url: str, token: str) -> dict[tuple[str, str], str]:
-        """Read the party's 2.2.1 endpoints with its token (3001/3002/3003 on failure,
-        credentials.asciidoc#credentials_errors_during_registration)."""
-        client = PartnerClient(self.http, allow_insecure=True)
-        try:
-            reply = await client.call("GET", versions_url, token=token, version=VERSION)
-            offered = reply.data if isinstance(reply.data, list) else []
-            urls = [
-                str(v["url"])
-                for v in offered
-                if isinstance(v, dict) and v.get("version") == VERSION and v.get("url")
-            ]
-            if not urls:
-                raise UnsupportedVersion(f"the party offers no OCPI {VERSION}")
-            reply = await client.call("GET", urls[0], token=token, version=VERSION)
-        except PartnerCallError as exc:
-            raise PartnerApiError(f"cannot use the party's API: {exc}") from exc
-        try:
-            details = VersionDetails.model_validate(reply.data)
-        except ValidationError as exc:
-            raise PartnerApiError(f"the party's version details are invalid: {exc}") from exc
-        endpoints = {(e.identifier, e.role.value): str(e.url) for e in details.endpoints}
-        if not any(module == "credentials" for module, _ in endpoints):
-            raise NoMatchingEndpoints("the party's version details list no credentials endpoint")
-        return endpoints
-
     # -- Hub Client Info pushes ----------------------------------------------------------
 
-    def _announce(self, conn: Connection, infos: list[ClientInfo]) -> None:
+    def announce(self, conn: Connection, infos: list[ClientInfo]) -> None:
         """PUT ``infos`` (the parties of ``conn``) to every other connection, in the
         background: a registration must not wait for the others."""
         if infos:
             for other in self.registered(exclude=conn):
                 self.spawn(self.push_client_infos(other, infos))
 
-    async def push_client_infos(self, conn: Connection, infos: list[ClientInfo]) -> None:
+    async def push_client_infos(
+        self, conn: Connection, infos: list[ClientInfo], delay: float = 0.0
+    ) -> None:
         """PUT each ClientInfo to ``conn``'s hubclientinfo Receiver endpoint
-        (mod_hub_client_info_client_put); no routing headers (a configuration module,
-        221-R-1). A connection without that endpoint gets nothing; failures are retried
-        a few times and logged, never raised."""
+        (mod_hub_client_info_client_put), after ``delay`` seconds; no routing headers (a
+        configuration module, 221-R-1). A connection without that endpoint gets nothing;
+        failures are retried a few times and logged, never raised."""
         url = conn.endpoint("hubclientinfo", RECEIVER)
         if url is None:
             return
+        if delay:
+            await asyncio.sleep(delay)
         async with conn.push_lock:
             for info in infos:
                 body = info.wire()  # the state now: a later change is sent as it is then
@@ -517,11 +377,3 @@ class Hub:
 
 def _same(a: str, b: str) -> bool:
     return secrets.compare_digest(a.encode(), b.encode())
-
-
-def _describe(roles: list[dict[str, Any]]) -> str:
-    return ", ".join(f"{r['country_code']}*{r['party_id']} {r['role']}" for r in roles)
-
-
-def new_request_id() -> str:
-    return str(uuid.uuid4())

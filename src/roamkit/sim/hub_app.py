@@ -24,8 +24,9 @@ from roamkit.protocol.errors import json_body as read_json
 from roamkit.protocol.headers import RequestIdMiddleware
 from roamkit.protocol.pagination import page_headers, page_request
 from roamkit.protocol.timeutil import parse_datetime
-from roamkit.sim.hub import VERSION, Hub
-from roamkit.sim.hub_routing import relay_result, route, version_details
+from roamkit.sim import hub_credentials as credentials
+from roamkit.sim.hub import FUNCTIONAL_MODULES, RECEIVER, SENDER, VERSION, Hub
+from roamkit.sim.hub_routing import relay_result, route
 
 
 class InviteRequest(BaseModel):
@@ -78,18 +79,18 @@ def create_hub_app(hub: Hub) -> FastAPI:
     async def post_credentials(request: Request) -> OcpiResponse:
         conn = hub.authenticate(request.headers.get("authorization"), token_a=True)
         body = await read_json(request)
-        return ocpi_response(await hub.accept_registration(conn, not conn.registered, body))
+        return ocpi_response(await credentials.accept_registration(hub, conn, body))
 
     @app.put(cred)
     async def put_credentials(request: Request) -> OcpiResponse:
         conn = hub.authenticate(request.headers.get("authorization"), token_a=True)
         body = await read_json(request)
-        return ocpi_response(await hub.accept_update(conn, not conn.registered, body))
+        return ocpi_response(await credentials.accept_update(hub, conn, body))
 
     @app.delete(cred)
     async def delete_credentials(request: Request) -> OcpiResponse:
         conn = hub.authenticate(request.headers.get("authorization"), token_a=True)
-        hub.accept_unregister(conn, not conn.registered)
+        credentials.accept_unregister(hub, conn)
         return ocpi_response()
 
     # -- hubclientinfo Sender interface (mod_hub_client_info_hub_get) ----------------------
@@ -153,3 +154,18 @@ def _routed(hub: Hub, path: str) -> Callable[[Request], Awaitable[Response]]:
         return await route(hub, request, path, params["module"], params.get("rest", ""))
 
     return routed
+
+
+def version_details(hub: Hub) -> dict[str, object]:
+    """The hub's endpoints: credentials (role SENDER, as advised for credentials in
+    version_information_endpoint.asciidoc), hubclientinfo SENDER, and each routed
+    module as a Sender and a Receiver interface with distinct URLs."""
+    base = f"{hub.config.base_url}/ocpi/{VERSION}"
+    endpoints = [
+        {"identifier": "credentials", "role": SENDER, "url": f"{base}/credentials"},
+        {"identifier": "hubclientinfo", "role": SENDER, "url": f"{base}/hubclientinfo"},
+    ]
+    for module in FUNCTIONAL_MODULES:
+        for path, role in (("sender", SENDER), ("receiver", RECEIVER)):
+            endpoints.append({"identifier": module, "role": role, "url": f"{base}/{path}/{module}"})
+    return {"version": VERSION, "endpoints": endpoints}

@@ -17,21 +17,18 @@ the four routing headers:
 - Commands and Charging Profiles requests carry a ``response_url``; the hub replaces it
   with ``{base}/ocpi/2.2.1/responses/{key}`` and forwards the result posted there.
 
-Hub errors (status_codes.asciidoc#status_codes_4xxx_hub_errors) are answered with HTTP
-200: 4001 unknown receiver, 4002 the receiver did not answer in time, 4003 the receiver
-is not CONNECTED or not reachable, 4000 anything else. Not implemented: Open Routing
-Requests and GET All via the hub (both answered 2001).
+The hub's own errors: 2001 for what it does not implement (Open Routing Requests, GET
+All via the hub) or cannot accept (routing headers that do not name the caller), 4001
+for an unknown receiver, 4003 for one that is not CONNECTED; ``hub_forward`` adds 4002
+and 4003 for receivers that are slow or unreachable.
 """
 
 from __future__ import annotations
 
-import asyncio
-import re
+import contextlib
 import uuid
-from urllib.parse import quote, unquote_plus, urlsplit
+from urllib.parse import quote
 
-import httpx
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -49,13 +46,19 @@ from roamkit.sim.hub import (
     Party,
     PendingResponse,
 )
-
-ROUTING_HEADERS = (
-    "OCPI-from-country-code",
-    "OCPI-from-party-id",
-    "OCPI-to-country-code",
-    "OCPI-to-party-id",
+from roamkit.sim.hub_forward import (
+    ROUTING_HEADERS,
+    from_hub,
+    hub_endpoint,
+    hub_error,
+    join_url,
+    party_name,
+    relay,
+    send,
+    status_code_of,
+    swap_response_url,
 )
+
 INTERFACES = {"sender": SENDER, "receiver": RECEIVER}
 
 BROADCAST_TO = {"CPO": {"EMSP", "OTHER", "NSP"}, "EMSP": {"CPO"}, "OTHER": {"CPO"}}
@@ -66,39 +69,10 @@ the spec's own example sends a CPO's push to eMSPs and NSPs
 PUSH_METHODS = ("POST", "PUT", "PATCH")
 
 
-def hub_error(hub: Hub, code: int, message: str, to: Party | None) -> OcpiError:
-    """An error of the hub's own: HTTP 200, routing headers from the hub to the caller."""
-    return OcpiError(message, status_code=code, http_status=200, headers=_from_hub(hub, to))
-
-
-def _from_hub(hub: Hub, to: Party | None) -> dict[str, str]:
-    headers = {
-        "OCPI-from-country-code": hub.config.country_code,
-        "OCPI-from-party-id": hub.config.party_id,
-    }
-    if to is not None:
-        headers["OCPI-to-country-code"], headers["OCPI-to-party-id"] = to
-    return headers
-
-
 def _party(request: Request, side: str) -> Party | None:
     cc = request.headers.get(f"ocpi-{side}-country-code", "").strip().upper()
     pid = request.headers.get(f"ocpi-{side}-party-id", "").strip().upper()
     return (cc, pid) if cc and pid else None
-
-
-def _name(party: Party) -> str:
-    return f"{party[0]}*{party[1]}"
-
-
-def hub_endpoint(hub: Hub, path: str, module: str) -> str:
-    return f"{hub.config.base_url}/ocpi/{VERSION}/{path}/{module}"
-
-
-def _join(endpoint: str, rest: str, query: str) -> str:
-    """Exactly one ``/`` between endpoint and rest (CHECKLIST E-221-13)."""
-    url = endpoint.rstrip("/") + ("/" + rest.lstrip("/") if rest.strip("/") else "")
-    return url + ("?" + query if query else "")
 
 
 def _raw_rest(request: Request, prefix: str, rest: str) -> str:
@@ -126,7 +100,7 @@ def _caller_parties(hub: Hub, request: Request) -> tuple[Connection, Party, Part
     conn = hub.authenticate(request.headers.get("authorization"))
     sender = _party(request, "from")
     if sender is None or sender not in conn.parties():
-        mine = ", ".join(sorted(_name(p) for p in conn.parties()))
+        mine = ", ".join(sorted(party_name(p) for p in conn.parties()))
         raise InvalidParameters(
             "OCPI-from-country-code and OCPI-from-party-id must name one of your "
             f"credentials roles ({mine})"
@@ -172,30 +146,24 @@ async def _addressed(
     infos = hub.party_infos(to)
     if not infos:
         raise hub_error(
-            hub, StatusCode.HUB_UNKNOWN_RECEIVER, f"Unknown receiver {_name(to)}", sender
+            hub, StatusCode.HUB_UNKNOWN_RECEIVER, f"Unknown receiver {party_name(to)}", sender
         )
     target = next((i.connection for i in infos if i.connection and i.connection.registered), None)
-    connected = any(i.status == "CONNECTED" for i in infos)
-    if target is None or target.token_out is None or not connected:
-        raise hub_error(
-            hub,
-            StatusCode.HUB_CONNECTION_PROBLEM,
-            f"{_name(to)} is {infos[0].status}, not CONNECTED",
-            sender,
-        )
+    status = next((i.status for i in infos if i.status == "CONNECTED"), infos[0].status)
+    if status != "CONNECTED" or target is None or target.token_out is None:
+        why = f"is {status}, not CONNECTED" if status != "CONNECTED" else "is not connected"
+        raise hub_error(hub, StatusCode.HUB_CONNECTION_PROBLEM, f"{party_name(to)} {why}", sender)
     endpoint = target.endpoint(module, INTERFACES[path])
     if endpoint is None:
         raise hub_error(
             hub,
             StatusCode.HUB_ERROR,
-            f"{_name(to)} has no {module} {INTERFACES[path]} endpoint",
+            f"{party_name(to)} has no {module} {INTERFACES[path]} endpoint",
             sender,
         )
     key = None
     if path == "receiver":
-        body, query, original, new_key = _swap_response_url(
-            hub, request.method, module, body, query
-        )
+        body, query, original, new_key = swap_response_url(hub, request.method, module, body, query)
         if original is not None:
             key = new_key
             hub.pending[key] = PendingResponse(original, conn, sender, target, to, module)
@@ -206,61 +174,16 @@ async def _addressed(
     }
     if body:
         headers["Content-Type"] = request.headers.get("content-type") or "application/json"
-    url = _join(endpoint, rest, query)
+    url = join_url(endpoint, rest, query)
     try:
-        resp = await send(hub, "forward", _name(to), request.method, url, headers, body, sender)
+        resp = await send(
+            hub, "forward", party_name(to), request.method, url, headers, body, sender
+        )
     except OcpiError:
         if key is not None:
             hub.pending.pop(key, None)
         raise
     return relay(hub, resp, sender, endpoint, hub_endpoint(hub, path, module), rest)
-
-
-def _swap_response_url(
-    hub: Hub, method: str, module: str, body: bytes, query: str
-) -> tuple[bytes, str, str | None, str]:
-    """Put a hub URL in place of the ``response_url`` of a Commands POST
-    (mod_commands.asciidoc#mod_commands_cpo_post_method) or of a Charging Profiles
-    PUT (body), GET or DELETE (query; mod_charging_profiles.asciidoc). Returns the new
-    body and query, the original URL (None: there was none) and the hub URL's key."""
-    in_body = (module == "commands" and method == "POST") or (
-        module == "chargingprofiles" and method == "PUT"
-    )
-    in_query = module == "chargingprofiles" and method in ("GET", "DELETE")
-    key = uuid.uuid4().hex
-    ours = f"{hub.config.base_url}/ocpi/{VERSION}/responses/{key}"
-    original: str | None = None
-    if in_body:
-        body, original = _swap_in_body(body, ours)
-    elif in_query:
-        query, original = _swap_in_query(query, ours)
-    return body, query, original, key
-
-
-def _swap_in_body(body: bytes, ours: str) -> tuple[bytes, str | None]:
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return body, None  # the receiver answers invalid JSON itself
-    if not isinstance(data, dict) or not isinstance(data.get("response_url"), str):
-        return body, None
-    original = data["response_url"]
-    encoded = orjson.dumps(original)
-    if body.count(encoded) == 1:  # only that string changes; the rest stays as sent
-        return body.replace(encoded, orjson.dumps(ours)), original
-    data["response_url"] = ours
-    return orjson.dumps(data), original
-
-
-def _swap_in_query(query: str, ours: str) -> tuple[str, str | None]:
-    parts = query.split("&") if query else []
-    original = None
-    for i, part in enumerate(parts):
-        name, _, value = part.partition("=")
-        if unquote_plus(name) == "response_url" and original is None:
-            original = unquote_plus(value)
-            parts[i] = f"{name}={quote(ours, safe='')}"
-    return "&".join(parts), original
 
 
 async def _broadcast(
@@ -310,13 +233,13 @@ async def _broadcast(
     content_type = request.headers.get("content-type") or "application/json"
     for party, (other, endpoint) in targets.items():
         headers = {**ids, "X-Request-ID": str(uuid.uuid4()), "Content-Type": content_type}
-        headers.update(_from_hub(hub, party))
-        url = _join(endpoint, rest, query)
+        headers.update(from_hub(hub, party))
+        url = join_url(endpoint, rest, query)
         hub.spawn(_deliver(hub, other, party, request.method, url, headers, body))
-    names = ", ".join(_name(p) for p in targets) or "nobody"
+    names = ", ".join(party_name(p) for p in targets) or "nobody"
     return ocpi_response(
         status_message=f"Broadcast to {len(targets)} parties: {names}",
-        headers=_from_hub(hub, sender),
+        headers=from_hub(hub, sender),
     )
 
 
@@ -333,10 +256,8 @@ async def _deliver(
     if conn.token_out is None:
         return
     headers["Authorization"] = encode_token(conn.token_out, VERSION)
-    try:
-        await send(hub, "broadcast", _name(party), method, url, headers, body, None)
-    except OcpiError as exc:
-        hub.record("broadcast", _name(party), method, url, f"OCPI {exc.status_code}")
+    with contextlib.suppress(OcpiError):  # recorded by ``send``; nobody to tell
+        await send(hub, "broadcast", party_name(party), method, url, headers, body, None)
 
 
 async def relay_result(hub: Hub, request: Request, key: str) -> Response:
@@ -357,7 +278,7 @@ async def relay_result(hub: Hub, request: Request, key: str) -> Response:
         raise hub_error(
             hub,
             StatusCode.HUB_CONNECTION_PROBLEM,
-            f"{_name(pending.requester_party)} is not CONNECTED",
+            f"{party_name(pending.requester_party)} is not CONNECTED",
             pending.responder_party,
         )
     body = await request.body()
@@ -373,7 +294,7 @@ async def relay_result(hub: Hub, request: Request, key: str) -> Response:
     resp = await send(
         hub,
         "response",
-        _name(pending.requester_party),
+        party_name(pending.requester_party),
         "POST",
         pending.url,
         headers,
@@ -381,128 +302,6 @@ async def relay_result(hub: Hub, request: Request, key: str) -> Response:
         pending.responder_party,
     )
     out = relay(hub, resp, pending.responder_party, None, None, "")
-    if resp.status_code < 300 and _status_code(resp.content) in range(1000, 2000):
+    if resp.status_code < 300 and status_code_of(resp.content) in range(1000, 2000):
         hub.pending.pop(key, None)  # delivered: the URL is used up
     return out
-
-
-async def send(
-    hub: Hub,
-    kind: str,
-    target: str,
-    method: str,
-    url: str,
-    headers: dict[str, str],
-    body: bytes,
-    caller: Party | None,
-) -> httpx.Response:
-    """One forwarded request; network trouble becomes 4003, slowness 4002."""
-    timeout = hub.config.forward_timeout
-    code, reason = StatusCode.HUB_ERROR, ""
-    try:
-        async with asyncio.timeout(timeout):
-            resp = await hub.http.request(
-                method,
-                url,
-                content=body or None,
-                headers=headers,
-                timeout=httpx.Timeout(timeout),
-            )
-    except httpx.ConnectTimeout as exc:
-        code, reason = StatusCode.HUB_CONNECTION_PROBLEM, f"cannot connect: {exc!r}"
-    except (httpx.TimeoutException, TimeoutError):
-        code, reason = StatusCode.HUB_TIMEOUT, f"no answer within {timeout:g} s"
-    except httpx.TransportError as exc:
-        code, reason = StatusCode.HUB_CONNECTION_PROBLEM, f"not reachable: {exc!r}"
-    except httpx.HTTPError as exc:
-        reason = f"cannot forward: {exc!r}"
-    else:
-        hub.record(kind, target, method, url, resp.status_code)
-        return resp
-    hub.record(kind, target, method, url, f"OCPI {int(code)}")
-    raise hub_error(hub, code, f"{target}: {reason}", caller)
-
-
-def _status_code(content: bytes) -> int | None:
-    """The envelope's ``status_code``, or None when the body is no OCPI envelope."""
-    try:
-        data = orjson.loads(content)
-    except orjson.JSONDecodeError:
-        return None
-    if not isinstance(data, dict):
-        return None
-    try:
-        return int(data["status_code"])
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
-_LINK_URL = re.compile(r"<([^>]*)>")
-
-
-def relay(
-    hub: Hub,
-    resp: httpx.Response,
-    caller: Party,
-    endpoint: str | None,
-    ours: str | None,
-    rest: str,
-) -> Response:
-    """The receiver's answer for the caller: status, body bytes and the routing and
-    pagination headers; ``Link``/``Location`` URLs under ``endpoint`` become URLs under
-    the hub's ``ours`` (the caller cannot call the receiver directly). No envelope is
-    no answer: 4003 for an HTTP 5xx (a proxy in front of a party that is down), else
-    4000."""
-    if _status_code(resp.content) is None:
-        code = (
-            StatusCode.HUB_CONNECTION_PROBLEM if resp.status_code >= 500 else StatusCode.HUB_ERROR
-        )
-        raise hub_error(
-            hub, code, f"the receiver answered HTTP {resp.status_code} without an envelope", caller
-        )
-    headers = {
-        h: resp.headers[h]
-        for h in (*ROUTING_HEADERS, "X-Total-Count", "X-Limit")
-        if h in resp.headers
-    }
-    for name in ("Link", "Location"):
-        value = resp.headers.get(name)
-        if value is None:
-            continue
-        if endpoint is not None and ours is not None:
-            if name == "Link":
-                value = _LINK_URL.sub(
-                    lambda m: f"<{_to_hub(m.group(1), endpoint, ours, rest)}>", value
-                )
-            else:
-                value = _to_hub(value, endpoint, ours, rest)
-        headers[name] = value
-    return Response(
-        content=resp.content,
-        status_code=resp.status_code,
-        headers=headers,
-        media_type=resp.headers.get("content-type", "application/json"),
-    )
-
-
-def _to_hub(url: str, endpoint: str, ours: str, rest: str) -> str:
-    """``url`` (under the receiver's ``endpoint``) as the same URL under the hub's."""
-    url, base = url.strip(), endpoint.rstrip("/")
-    if url == base or url.startswith((base + "/", base + "?")):
-        return ours + url[len(base) :]
-    return _join(ours, rest, urlsplit(url).query)
-
-
-def version_details(hub: Hub) -> dict[str, object]:
-    """The hub's endpoints: credentials (role SENDER, as advised for credentials in
-    version_information_endpoint.asciidoc), hubclientinfo SENDER, and each routed
-    module as a Sender and a Receiver interface with distinct URLs."""
-    base = f"{hub.config.base_url}/ocpi/{VERSION}"
-    endpoints = [
-        {"identifier": "credentials", "role": SENDER, "url": f"{base}/credentials"},
-        {"identifier": "hubclientinfo", "role": SENDER, "url": f"{base}/hubclientinfo"},
-    ]
-    for module in FUNCTIONAL_MODULES:
-        for path, role in INTERFACES.items():
-            endpoints.append({"identifier": module, "role": role, "url": f"{base}/{path}/{module}"})
-    return {"version": VERSION, "endpoints": endpoints}
