@@ -128,7 +128,6 @@ def test_registration_both_ways_and_client_info(world: World) -> None:
     # ClientInfo pushed: DE*REC (first) heard of the three later ones, BE*FCP (last) of
     # the three earlier ones; with the token each issued, without routing headers.
     for fake, expected in ((w.rec, {CPO, MSP, FCP}), (w.fcp, {REC, CPO, MSP})):
-        puts = poll(lambda f=fake: f.got("/hubclientinfo/", "PUT") or None)
         poll(lambda f=fake, n=len(expected): len(f.got("/hubclientinfo/", "PUT")) >= n)
         puts = fake.got("/hubclientinfo/", "PUT")
         seen = {(p.json()["country_code"], p.json()["party_id"]) for p in puts}
@@ -140,6 +139,15 @@ def test_registration_both_ways_and_client_info(world: World) -> None:
             assert set(body) == {"party_id", "country_code", "role", "status", "last_updated"}
             assert p.headers["authorization"] == f"Token {b64(fake.token_b)}"
             assert not any(h.startswith("ocpi-") for h in p.headers)
+    # The real nodes got theirs too if they list a hubclientinfo Receiver endpoint
+    # (whether they accept them is their business, not the hub's).
+    for name in ("cpo", "emsp"):
+        if w.hub.hub.connections[name].endpoint("hubclientinfo", R):
+            poll(
+                lambda n=name: [
+                    e for e in w.hub.hub.history if e.kind == "client_info" and e.target == n
+                ]
+            )
 
 
 def test_tokens_and_credentials(world: World) -> None:
@@ -226,6 +234,36 @@ def test_forwarded_request_is_the_request_sent(world: World) -> None:
     assert got.headers["authorization"] == f"Token {b64(w.rec.token_b)}"
     assert got.headers["x-correlation-id"] == "c9" and got.headers["x-request-id"] != "r9"
     assert {k: got.headers[k.lower()] for k in routing(CPO, REC)} == routing(CPO, REC)
+
+
+def test_real_time_authorization_is_an_addressed_request(world: World) -> None:
+    w = world
+    w.rec.answer = lambda r: (
+        200,
+        orjson.dumps(
+            {
+                "data": {"allowed": "ALLOWED"},
+                "status_code": 1000,
+                "timestamp": "2024-05-01T10:00:00Z",
+            }
+        ),
+        routing(REC, CPO),
+    )
+    try:
+        resp = w.hub.ocpi(
+            "POST",
+            "/ocpi/2.2.1/sender/tokens/TOK7/authorize?type=RFID",
+            w.cpo_token,
+            frm=CPO,
+            to=REC,
+            json={"location_id": "L1"},
+        )
+    finally:
+        w.rec.answer = None
+    assert ok(resp) == {"allowed": "ALLOWED"} and resp.headers["OCPI-to-party-id"] == "CPO"
+    got = w.rec.got("/tokens/TOK7/authorize", "POST")[-1]
+    assert got.path == "/ocpi/2.2.1/sender/tokens/TOK7/authorize" and got.query == "type=RFID"
+    assert got.json() == {"location_id": "L1"}
 
 
 def test_routing_errors(world: World) -> None:
@@ -389,7 +427,7 @@ def test_broadcast_push(world: World) -> None:
     assert len(got) == 1 and got[0].body == token and got[0].query == "type=RFID"
     assert {k: got[0].headers[k.lower()] for k in routing(HUB, FCP)} == routing(HUB, FCP)
     assert got[0].headers["authorization"] == f"Token {b64(w.fcp.token_b)}"
-    assert not w.rec.got("/tokens/")  # an eMSP's push goes to CPOs only
+    assert not w.rec.got("/tokens/NL/MSP/TOK1")  # an eMSP's push goes to CPOs only
     # The real CPO node got it too (whether it accepts hub traffic yet or not).
     sent = [e for e in w.hub.hub.history if e.kind == "broadcast" and "TOK1" in e.url]
     assert {e.target for e in sent} == {"NL*CPO", "BE*FCP"}
@@ -412,6 +450,50 @@ def test_broadcast_push(world: World) -> None:
     assert not w.fcp.got("/locations/NL/CPO/B1")
     sent = [e for e in w.hub.hub.history if e.kind == "broadcast" and "/B1" in e.url]
     assert {e.target for e in sent} == {"NL*MSP", "DE*REC"}
+
+
+def test_credentials_rotation_by_a_party(world: World) -> None:
+    """Credentials PUT by the party (credentials.asciidoc#credentials_put_method): the hub
+    reads the endpoints again with the new token, issues a new one, the old one dies."""
+    w = world
+    with run_fake("FR", "ROT", "CPO", [("locations", S)], token_b="rot-b1") as fake:
+        fake.register(w.hub, "rot")
+        old = fake.token_at_hub
+        assert old
+        fake.token_b = "rot-b2"
+        body = {
+            "token": "rot-b2",
+            "url": fake.versions_url,
+            "roles": [
+                {
+                    "role": "CPO",
+                    "country_code": "FR",
+                    "party_id": "ROT",
+                    "business_details": {"name": "fake ROT"},
+                }
+            ],
+        }
+        creds = ok(w.hub.ocpi("PUT", "/ocpi/2.2.1/credentials", old, json=body))
+        assert creds["token"] != old and [r["role"] for r in creds["roles"]] == ["HUB"]
+        envelope(w.hub.ocpi("GET", "/ocpi/2.2.1/credentials", old), 401, 2000)
+        ok(w.hub.ocpi("GET", "/ocpi/2.2.1/credentials", creds["token"]))
+        ok(
+            w.hub.ocpi(
+                "GET", "/ocpi/2.2.1/sender/locations", w.emsp_token, frm=MSP, to=("FR", "ROT")
+            )
+        )
+        assert (
+            fake.got("/sender/locations")[-1].headers["authorization"] == f"Token {b64('rot-b2')}"
+        )
+        ok(w.hub.ocpi("DELETE", "/ocpi/2.2.1/credentials", creds["token"]))
+
+    # A roamkit node rotates its connection to the hub the same way.
+    w.emsp.api_data("POST", "/api/partners/hub/rotate")
+    new = token_out(w.emsp, "hub")
+    assert new and new != w.emsp_token
+    envelope(w.hub.ocpi("GET", "/ocpi/2.2.1/credentials", w.emsp_token), 401, 2000)
+    w.emsp_token = new
+    ok(w.hub.ocpi("GET", "/ocpi/2.2.1/sender/locations", new, frm=MSP, to=CPO))
 
 
 # --- the command line ------------------------------------------------------------------
