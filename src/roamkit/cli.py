@@ -19,6 +19,7 @@ from rich.table import Table
 
 from roamkit.cli_commands import charger_app, command_app
 from roamkit.cli_hub import hub_app
+from roamkit.cli_profiles import profile_app
 from roamkit.cli_sessions import cdr_app, session_app
 from roamkit.cli_sync import sync_app
 from roamkit.config import Settings
@@ -34,6 +35,7 @@ app.add_typer(cdr_app, name="cdr")
 app.add_typer(command_app, name="command")
 app.add_typer(charger_app, name="charger")
 app.add_typer(hub_app, name="hub")
+app.add_typer(profile_app, name="profile")
 
 console = Console()
 err_console = Console(stderr=True)
