@@ -25,7 +25,7 @@ from roamkit.cli import app as cli_app
 from support import Node, free_socket
 
 from .helpers import token_out
-from .hub_support import FakeParty, RunningHub, b64, routing, run_fake, run_hub
+from .hub_support import FakeParty, Received, RunningHub, b64, routing, run_fake, run_hub
 from .ocpi_data import envelope, location, module_nodes, ok, poll
 
 HUB = ("NL", "HUB")
@@ -293,7 +293,19 @@ def test_routing_errors(world: World) -> None:
 def test_offline_party_is_4003_and_its_status_is_pushed(world: World) -> None:
     w = world
     before = len(w.rec.got("/hubclientinfo/NL/CPO", "PUT"))
-    w.hub.set_status("NL", "CPO", "OFFLINE")
+    refused: list[Received] = []
+
+    def refuse_once(r: Received) -> tuple[int, bytes, dict[str, str]]:
+        if not refused:
+            refused.append(r)
+            return 503, b"busy", {}
+        return 200, orjson.dumps({"status_code": 1000, "timestamp": "2024-05-01T10:00:00Z"}), {}
+
+    w.rec.answer = refuse_once  # the first ClientInfo PUT fails: the hub tries again
+    try:
+        w.hub.set_status("NL", "CPO", "OFFLINE")  # returns once delivered
+    finally:
+        w.rec.answer = None
     try:
         resp = w.hub.ocpi("GET", "/ocpi/2.2.1/sender/locations", w.emsp_token, frm=MSP, to=CPO)
         assert "OFFLINE" in envelope(resp, 200, 4003)["status_message"]
@@ -302,7 +314,10 @@ def test_offline_party_is_4003_and_its_status_is_pushed(world: World) -> None:
             and resp.headers["OCPI-to-party-id"] == "MSP"
         )
         puts = w.rec.got("/hubclientinfo/NL/CPO", "PUT")
-        assert len(puts) == before + 1 and puts[-1].json()["status"] == "OFFLINE"
+        assert len(puts) == before + 2 and puts[-1].json()["status"] == "OFFLINE"
+        assert puts[-1].body == puts[-2].body and refused[0].body == puts[-2].body
+        tries = [e.outcome for e in w.hub.hub.history if e.target == "rec" and "NL/CPO" in e.url]
+        assert tries[-2:] == [503, "ok"]
         assert w.fcp.got("/hubclientinfo/NL/CPO", "PUT")[-1].json()["status"] == "OFFLINE"
         assert _client_infos(w)[CPO]["status"] == "OFFLINE"
     finally:
