@@ -6,6 +6,7 @@ Sender interface's envelopes without ``data``."""
 
 from __future__ import annotations
 
+import json
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -260,3 +261,69 @@ def test_result_and_updates_to_an_emsp_that_is_down_arrive_later(tmp_path: Path)
         poll(lambda: shown(ch.emsp, "S1")["active"], timeout=20, what="the delayed PUT")
         # Delivered once each, after the outage: the result and the update.
         assert sorted(p.split(" ")[0] for p in outage.let_through) == ["POST", "PUT"]
+
+
+def test_profile_cli(tmp_path: Path) -> None:
+    """``roamkit profile ...`` against the running nodes: eMSP set/get/clear/show, CPO
+    report/active."""
+    from typer.testing import CliRunner
+
+    from roamkit.cli import app
+    from support import ADMIN_TOKEN
+
+    runner = CliRunner()
+
+    def run(node: Any, *args: str, as_json: bool = True) -> Any:
+        env = {
+            "ROAMKIT_DATABASE_URL": node.settings.database_url,
+            "ROAMKIT_ADMIN_TOKEN": ADMIN_TOKEN,
+            "ROAMKIT_API_URL": node.url,
+        }
+        result = runner.invoke(app, [*args, *(["--json"] if as_json else [])], env=env)
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout) if as_json else result.stdout
+
+    with charging_pair(tmp_path, "2.2.1") as ch:
+        ch.start("S1")
+        sent = run(ch.emsp, "profile", "set", "S1", "--partner", "cpo", "--limit", "16")
+        assert sent["request"]["charging_profile"] == {
+            "charging_rate_unit": "A",
+            "charging_profile_period": [{"start_period": 0, "limit": 16}],
+        }
+        task = charger_takes(ch.cpo, "SET_PROFILE")
+        assert run(ch.cpo, "profile", "report", task["id"], "accepted")["state"] == "done"
+        wait_state(ch.emsp, sent["id"], "done")
+
+        file = tmp_path / "profile.json"
+        file.write_text(json.dumps({"charging_profile": ACTIVE["charging_profile"]}))
+        replaced = run(ch.emsp, "profile", "set", "S1", "--partner", "cpo", "--file", str(file))
+        assert replaced["request"]["charging_profile"] == ACTIVE["charging_profile"]
+        run(ch.cpo, "profile", "report", charger_takes(ch.cpo, "SET_PROFILE")["id"], "ACCEPTED")
+
+        active = run(ch.cpo, "profile", "active", "S1", "--limit", "3680", "--unit", "W")
+        assert active["sent_to"] == ["msp"]
+        poll(lambda: shown(ch.emsp, "S1")["active"], what="active profile at the eMSP")
+
+        asked = run(ch.emsp, "profile", "get", "S1", "--partner", "cpo", "--duration", "600")
+        task = charger_takes(ch.cpo, "GET_PROFILE")
+        assert task["request"] == {"duration": 600}
+        run(ch.cpo, "profile", "report", task["id"], "ACCEPTED", "--limit", "10")
+        done = wait_state(ch.emsp, asked["id"], "done")
+        assert done["result"]["profile"]["charging_profile"]["charging_profile_period"] == [
+            {"start_period": 0, "limit": 10}
+        ]
+
+        cleared = run(ch.emsp, "profile", "clear", "S1", "--partner", "cpo")
+        run(ch.cpo, "profile", "report", charger_takes(ch.cpo, "CLEAR_PROFILE")["id"], "UNKNOWN")
+        assert wait_state(ch.emsp, cleared["id"], "done")["outcome"] == "UNKNOWN"
+
+        data = run(ch.emsp, "profile", "show", "S1")
+        assert sorted(r["type"] for r in data["requests"]) == [
+            "CLEAR_PROFILE",
+            "GET_PROFILE",
+            "SET_PROFILE",
+            "SET_PROFILE",
+        ]
+        assert data["active"]["charging_profile"]["charging_profile_period"][0]["limit"] == 10
+        table = run(ch.emsp, "profile", "show", "S1", as_json=False)
+        assert table.startswith("active profile from") and "0s: 10 A" in table
