@@ -221,6 +221,18 @@ def charger_pending(
     _print(_api("GET", "/api/charger/commands", api_url, params={"wait": wait}))
 
 
+@charger_app.command("take")
+def charger_take(
+    wait: Annotated[
+        float, typer.Option("--wait", help="Seconds to wait for one when there is none.")
+    ] = 0,
+    api_url: ApiUrl = None,
+) -> None:
+    """Take the requests nobody took yet, as JSON: each is handed out once (the loop of a
+    backend); ``pending`` still lists them until they are reported."""
+    _print(_api("POST", "/api/charger/commands/take", api_url, params={"wait": wait}))
+
+
 @charger_app.command("report")
 def charger_report(
     command_id: str,

@@ -35,6 +35,11 @@ def test_remote_start_and_stop_flow_into_session_and_cdr(tmp_path: Path, version
 
         task = charger_takes(ch.cpo, "START_SESSION")
         assert task["request"]["token"]["uid"] == ch.uid
+        # The backend's loop takes each request once; the list keeps it until reported.
+        taken = ch.cpo.api_data("POST", "/api/charger/commands/take", params={"wait": 2})
+        assert [t["id"] for t in taken] == [task["id"]] and taken[0]["taken"]
+        assert ch.cpo.api_data("POST", "/api/charger/commands/take") == []
+        assert [t["id"] for t in ch.cpo.api_data("GET", "/api/charger/commands")] == [task["id"]]
         assert task["request"]["location_id"] == ch.location_id
         assert "response_url" not in task["request"]  # the charger side never needs it
 

@@ -38,6 +38,8 @@ def test_command_and_charger_commands(tmp_path: Path) -> None:
         assert sent["type"] == "START_SESSION" and sent["state"] == "accepted"
         pending = _run(ch.cpo, "charger", "pending", "--wait", "5")
         assert [p["type"] for p in pending] == ["START_SESSION"]
+        assert [t["id"] for t in _run(ch.cpo, "charger", "take")] == [pending[0]["id"]]
+        assert _run(ch.cpo, "charger", "take") == []
         session = _run(
             ch.cpo, "session", "start", "--command", pending[0]["id"], "--location", "LOC1",
             "--evse", "LOC1-e1", "--connector", "1", "--id", "CLI-1",

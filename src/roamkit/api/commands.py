@@ -8,6 +8,7 @@ record with the CPO's immediate answer; ``GET /api/commands[?direction=&state=]`
 CPO side, the hook an OCPP backend plugs into: ``GET /api/charger/commands?wait=N``
 lists the requests partners sent that wait for the charger side (commands and charging
 profile requests; a long poll of up to N seconds when there are none);
+``POST /api/charger/commands/take?wait=N`` hands out each of them once (the backend's loop);
 ``POST /api/charger/commands/{id}/result`` reports what the Charge Point did, and we
 post it to the partner; ``POST /api/charger/reservations/{id}/cancel`` cancels a
 reservation from our side (the eMSP is told CANCELED_RESERVATION).
@@ -122,6 +123,33 @@ async def pending_for_charger(
         async with db.sessions() as session:
             rows = await cpo.pending(session)
             views = [await cpo.charger_view(session, r) for r in rows]
+        left = deadline - loop.time()
+        if views or left <= 0:
+            return ocpi_response(views)
+        with contextlib.suppress(TimeoutError):  # woken by an arrival here; else look again
+            await asyncio.wait_for(arrived.wait(), timeout=min(left, 1.0))
+
+
+@router.post("/charger/commands/take")
+async def take_for_charger(
+    db: DatabaseDep,
+    wait: float = Query(0, ge=0, le=MAX_WAIT),
+    limit: int = Query(100, ge=1, le=LIST_LIMIT),
+) -> OcpiResponse:
+    """Hands out each waiting request once (a long poll of up to ``wait`` seconds): the
+    loop an OCPP backend runs. What it took stays in ``GET /api/charger/commands``
+    until reported, for a backend that restarts."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    while True:
+        arrived = cpo.arrival()
+        arrived.clear()
+        async with db.sessions() as session:  # a look first: no write lock while idle
+            anything = bool(await cpo.pending(session, 1, untaken=True))
+        views: list[dict[str, Any]] = []
+        if anything:
+            async with db.session() as session:
+                views = [await cpo.charger_view(session, r) for r in await cpo.take(session, limit)]
         left = deadline - loop.time()
         if views or left <= 0:
             return ocpi_response(views)

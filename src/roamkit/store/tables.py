@@ -345,6 +345,8 @@ class CommandRecord(Base):
     """X-Correlation-ID of the request that started it, carried on to the result."""
     deadline_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     """When it times out unless a result came (None once it has ended)."""
+    handed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    """CPO side: when the charger side took it (``POST /api/charger/commands/take``)."""
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)

@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roamkit.config import Settings
@@ -289,15 +289,35 @@ async def cancel_reservation(
     return found
 
 
-async def pending(session: AsyncSession, limit: int = 100) -> list[CommandRecord]:
-    """Requests waiting for the charger side, oldest first."""
-    rows = await session.scalars(
-        select(CommandRecord)
-        .where(CommandRecord.direction == IN, CommandRecord.state == records.WAITING)
-        .order_by(CommandRecord.created_at)
-        .limit(limit)
+def _waiting(untaken: bool) -> Select[tuple[CommandRecord]]:
+    stmt = select(CommandRecord).where(
+        CommandRecord.direction == IN, CommandRecord.state == records.WAITING
     )
-    return list(rows)
+    if untaken:
+        stmt = stmt.where(CommandRecord.handed_at.is_(None))
+    return stmt.order_by(CommandRecord.created_at)
+
+
+async def pending(
+    session: AsyncSession, limit: int = 100, *, untaken: bool = False
+) -> list[CommandRecord]:
+    """Requests waiting for the charger side, oldest first (``untaken``: only those
+    nobody took yet)."""
+    return list(await session.scalars(_waiting(untaken).limit(limit)))
+
+
+async def take(session: AsyncSession, limit: int = 100) -> list[CommandRecord]:
+    """Hand out waiting requests nobody took yet, each once: a backend that long-polls
+    never gets what it is already working on again (several processes may take:
+    ``SKIP LOCKED`` on PostgreSQL, the write lock on SQLite)."""
+    stmt = _waiting(untaken=True).limit(limit)
+    if session.bind.dialect.name != "sqlite":
+        stmt = stmt.with_for_update(skip_locked=True)
+    rows = list(await session.scalars(stmt))
+    now = utcnow()
+    for rec in rows:
+        rec.handed_at = now
+    return rows
 
 
 async def charger_view(session: AsyncSession, rec: CommandRecord) -> dict[str, Any]:
@@ -308,6 +328,7 @@ async def charger_view(session: AsyncSession, rec: CommandRecord) -> dict[str, A
         "module": rec.module,
         "type": rec.kind,
         "deadline": rec.deadline_at.strftime("%Y-%m-%dT%H:%M:%SZ") if rec.deadline_at else None,
+        "taken": rec.handed_at is not None,
         "request": {k: v for k, v in rec.request.items() if k != "response_url"},
     }
     if rec.session_id:

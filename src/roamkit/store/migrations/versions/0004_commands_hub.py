@@ -45,6 +45,7 @@ def upgrade() -> None:
         sa.Column("reservation_id", sa.String(length=36), nullable=True),
         sa.Column("correlation_id", sa.String(length=64), nullable=True),
         sa.Column("deadline_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("handed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
