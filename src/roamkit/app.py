@@ -23,6 +23,7 @@ from roamkit.config import Settings
 from roamkit.gctools import freeze_startup_heap
 from roamkit.modules import versions
 from roamkit.modules.commands.ticker import CommandTicker
+from roamkit.modules.listing import error_routing_headers
 from roamkit.modules.registry import mounted
 from roamkit.modules.sessions.ticker import SessionTicker
 from roamkit.modules.tokens import fastpath as authorize_fast_path
@@ -87,7 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(StatusFastPath)  # inside RequestIdMiddleware: ids as for any route
     app.add_middleware(RequestIdMiddleware)
     authorize_fast_path.install(app, settings)  # outside RequestIdMiddleware: it does its own
-    install_error_handlers(app)
+    install_error_handlers(app, error_routing_headers)  # functional modules: routed
     app.add_exception_handler(IntegrityError, _concurrent_write)
     app.include_router(versions.router())
     for spec in sorted(mounted(settings), key=lambda s: not s.hot):

@@ -247,11 +247,13 @@ def owner_of(node: Node, module: str, object_id: str) -> int | None:
     return _read(node, work)  # type: ignore[no-any-return]
 
 
-def outbox_rows(node: Node, partner_id: int) -> list[OutboxEntry]:
+def outbox_rows(node: Node, partner_id: int | None = None) -> list[OutboxEntry]:
+    """The node's outbox rows (for one partner)."""
+
     async def work(session: Any) -> list[OutboxEntry]:
-        rows = await session.scalars(
-            select(OutboxEntry).where(OutboxEntry.partner_id == partner_id)
-        )
-        return list(rows)
+        query = select(OutboxEntry)
+        if partner_id is not None:
+            query = query.where(OutboxEntry.partner_id == partner_id)
+        return list(await session.scalars(query))
 
     return _read(node, work)  # type: ignore[no-any-return]

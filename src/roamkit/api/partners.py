@@ -42,7 +42,7 @@ async def list_partners(db: DatabaseDep) -> OcpiResponse:
         return ocpi_response(await repo.partners_json(session, partners))
 
 
-@router.get("/{name}")
+@router.get("/{name:path}")  # a party behind a hub is "hub/CC*PID"
 async def get_partner(name: str, db: DatabaseDep) -> OcpiResponse:
     async with db.sessions() as session:
         partner = await repo.get_by_name(session, name)
@@ -77,7 +77,7 @@ async def register(
     return ocpi_response(repo.partner_json(partner), http_status=201)
 
 
-@router.post("/{name}/rotate")
+@router.post("/{name:path}/rotate")
 async def rotate(
     name: str, db: DatabaseDep, client: ClientDep, settings: SettingsDep
 ) -> OcpiResponse:
@@ -88,7 +88,7 @@ async def rotate(
     return ocpi_response(repo.partner_json(partner))
 
 
-@router.delete("/{name}")
+@router.delete("/{name:path}")
 async def remove(
     name: str, db: DatabaseDep, client: ClientDep, force: bool = False
 ) -> OcpiResponse:

@@ -36,7 +36,7 @@ async def list_quarantine(
         return ocpi_response([quarantine.entry_json(row, name) for row, name in rows])
 
 
-@router.post("/{partner}/{module}")
+@router.post("/{partner:path}/{module}")  # a party behind a hub is "hub/CC*PID"
 async def sync_module(
     partner: str,
     module: str,

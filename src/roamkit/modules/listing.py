@@ -10,6 +10,7 @@ from starlette.requests import Request
 from roamkit.config import Settings
 from roamkit.modules.cache import GenerationCache
 from roamkit.modules.deps import Caller
+from roamkit.modules.registry import mounted
 from roamkit.protocol.envelope import OcpiResponse, raw_list_response
 from roamkit.protocol.headers import ROUTING_HEADER_NAMES, RoutingHeaders
 from roamkit.protocol.pagination import page_headers, page_request
@@ -42,6 +43,22 @@ def routing_headers_from(
         out["OCPI-to-country-code"] = to_role["country_code"]
         out["OCPI-to-party-id"] = to_role["party_id"]
     return out
+
+
+def error_routing_headers(request: Request) -> dict[str, str]:
+    """The routing headers of an error answer (401, 404 for another party's object, 2001
+    ...) of a 2.2.1 functional module: every response of one carries them (CHECKLIST
+    221-R-1), and before the route ran nobody knows the caller, so they are the request's
+    swapped (or from us alone). None on configuration modules and on 2.1.1."""
+    settings: Settings = request.app.state.settings
+    path = request.url.path
+    if not path.startswith("/ocpi/2.2.1/"):
+        return {}
+    for spec in mounted(settings, "2.2.1"):
+        prefix = f"/ocpi/2.2.1/{spec.path}"
+        if spec.functional and (path == prefix or path.startswith(prefix + "/")):
+            return routing_headers_from(request.headers, settings, None, "2.2.1")
+    return {}
 
 
 async def list_response(

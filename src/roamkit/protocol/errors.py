@@ -9,6 +9,8 @@ never leaves the server.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -128,28 +130,50 @@ def _describe_validation(exc: RequestValidationError) -> tuple[bool, bool, str]:
     return json_invalid, body_only, "; ".join(parts) + more
 
 
-def install_error_handlers(app: FastAPI) -> None:
+ExtraHeaders = Callable[[Request], Mapping[str, str]]
+"""Headers an error answer of this request carries besides its own (the routing headers
+of a functional module's answer: the protocol layer cannot tell which paths those are)."""
+
+
+def with_headers(response: OcpiResponse, extra: Mapping[str, str]) -> OcpiResponse:
+    """``response`` plus the ``extra`` headers it does not set itself."""
+    for name, value in extra.items():
+        if name not in response.headers:
+            response.headers[name] = value
+    return response
+
+
+def install_error_handlers(app: FastAPI, extra_headers: ExtraHeaders | None = None) -> None:
     """Every error path of the app answers with an OCPI envelope."""
 
+    def extra(request: Request) -> Mapping[str, str]:
+        return extra_headers(request) if extra_headers is not None else {}
+
     @app.exception_handler(OcpiError)
-    async def _ocpi_error(_: Request, exc: OcpiError) -> OcpiResponse:
-        return error_response(exc)
+    async def _ocpi_error(request: Request, exc: OcpiError) -> OcpiResponse:
+        return with_headers(error_response(exc), extra(request))
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> OcpiResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> OcpiResponse:
         json_invalid, body_only, message = _describe_validation(exc)
         if json_invalid:
-            return ocpi_response(
-                status_code=StatusCode.INVALID_PARAMETERS,
-                status_message=f"Request body is not valid JSON: {message}",
-                http_status=400,
+            return with_headers(
+                ocpi_response(
+                    status_code=StatusCode.INVALID_PARAMETERS,
+                    status_message=f"Request body is not valid JSON: {message}",
+                    http_status=400,
+                ),
+                extra(request),
             )
         # A well-formed JSON body that fails the object's schema has reached
         # the OCPI layer: 2001 without an HTTP error (status_codes.asciidoc).
-        return ocpi_response(
-            status_code=StatusCode.INVALID_PARAMETERS,
-            status_message=f"Invalid or missing parameters: {message}",
-            http_status=200 if body_only else 400,
+        return with_headers(
+            ocpi_response(
+                status_code=StatusCode.INVALID_PARAMETERS,
+                status_message=f"Invalid or missing parameters: {message}",
+                http_status=200 if body_only else 400,
+            ),
+            extra(request),
         )
 
     @app.exception_handler(StarletteHTTPException)

@@ -27,11 +27,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from roamkit.config import Settings
 from roamkit.modules.deps import authenticate, require_registered, speaking_for
+from roamkit.modules.listing import routing_headers_from
 from roamkit.modules.registry import SENDER, mounted
 from roamkit.modules.tokens import service
 from roamkit.modules.tokens.sender import authorization_info
 from roamkit.protocol.envelope import encode_response
-from roamkit.protocol.errors import OcpiError, error_response
+from roamkit.protocol.errors import OcpiError, error_response, with_headers
 from roamkit.protocol.headers import (
     CORRELATION_ID,
     REQUEST_ID,
@@ -145,6 +146,10 @@ class AuthorizeFastPath:
             raw_headers, body = encode_response(info, routing)
         except OcpiError as exc:
             error = error_response(exc)
+            if version != "2.1.1":  # as the app's handler: a functional module's answer
+                with_headers(
+                    error, routing_headers_from(headers, self.state.settings, None, version)
+                )
             status, raw_headers, body = error.status_code, error.raw_headers, bytes(error.body)
         except Exception:
             await send_server_error(scope, send, extra)
