@@ -5,9 +5,6 @@ whose result never came is marked timed out (eMSP side); reservations past their
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from datetime import datetime
 
 from sqlalchemy import exists, or_, select, update
@@ -15,13 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from roamkit.config import Settings
 from roamkit.modules.commands import records
-from roamkit.protocol.timeutil import utcnow
-from roamkit.store.db import Database
+from roamkit.modules.ticker import Ticker
 from roamkit.store.tables import CommandRecord, Reservation
 
-log = logging.getLogger("roamkit.commands")
-
-TICK = 1.0
 LIVE_RESERVATION = ("requested", "active")
 
 
@@ -61,42 +54,11 @@ async def run_due(session: AsyncSession, settings: Settings, now: datetime) -> i
     return done + int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-class CommandTicker:
-    def __init__(self, db: Database, settings: Settings, tick: float = TICK) -> None:
-        self.db = db
-        self.settings = settings
-        self.tick = tick
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = asyncio.Event()
+class CommandTicker(Ticker):
+    name = "command ticker"
 
-    def start(self) -> None:
-        self._task = asyncio.ensure_future(self._run())
+    async def anything_due(self, session: AsyncSession, now: datetime) -> bool:
+        return await anything_due(session, now)
 
-    async def stop(self) -> None:
-        """Let a round in progress finish (as ``SessionTicker.stop``)."""
-        if self._task is None:
-            return
-        self._stopping.set()
-        try:
-            await asyncio.wait_for(asyncio.shield(self._task), timeout=10)
-        except TimeoutError:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
-        while not self._stopping.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=self.tick)
-                return
-            try:
-                now = utcnow()
-                async with self.db.sessions() as session:
-                    due = await anything_due(session, now)
-                if due:
-                    async with self.db.session() as session:
-                        await run_due(session, self.settings, now)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # one bad row must not stop every deadline
-                log.exception("command ticker")
+    async def run_due(self, session: AsyncSession, now: datetime) -> None:
+        await run_due(session, self.settings, now)
