@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from roamkit.config import Settings
 from roamkit.domain import canonical as c
-from roamkit.modules.commands import codec, records
+from roamkit.modules.commands import codec, records, reservations
 from roamkit.modules.commands.records import IN
 from roamkit.modules.locations import service as locations
 from roamkit.protocol.errors import InvalidParameters, NotFound, invalid_object
@@ -36,8 +36,6 @@ _NEEDS: dict[c.CommandType, Capability] = {
     c.CommandType.UNLOCK_CONNECTOR: Capability.UNLOCK_CAPABLE,
 }
 """The EVSE capability a command needs (2.2.1 #mod_locations_capability_enum)."""
-
-ACTIVE_RESERVATION = ("requested", "active")
 
 _arrived: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Event] = (
     weakref.WeakKeyDictionary()
@@ -127,8 +125,8 @@ async def _check(
         rec.session_id = body.session_id
         return
     if isinstance(body, c.CancelReservation):
-        found = await _reservation(session, partner.id, body.reservation_id)
-        if found is None or found.status not in ACTIVE_RESERVATION:
+        found = await reservations.find(session, IN, partner.id, body.reservation_id)
+        if found is None or found.status not in reservations.LIVE:
             raise Answer(c.CommandResponseType.REJECTED, "Unknown reservation")
         rec.reservation_id = found.id
         return
@@ -162,44 +160,17 @@ async def _check(
         raise Answer(c.CommandResponseType.REJECTED, "expiry_date has passed")
 
 
-async def _reservation(
-    session: AsyncSession, partner_id: int, reservation_id: str
-) -> Reservation | None:
-    return await session.scalar(
-        select(Reservation).where(
-            Reservation.direction == IN,
-            Reservation.partner_id == partner_id,
-            Reservation.reservation_id == reservation_id,
-        )
-    )
-
-
 async def _reserve(
     session: AsyncSession, partner: Partner, body: c.ReserveNow, command_id: str
 ) -> str:
-    """The reservation under our own id; the same ``reservation_id`` of the same eMSP
-    replaces it (2.2.1 #mod_commands_reservenow_object: ids are per eMSP, so the
-    charger side gets ours)."""
-    found = await _reservation(session, partner.id, body.reservation_id)
+    """The reservation under our own id, which is what the charger side gets: ids are
+    per eMSP (2.2.1 #mod_commands_reservenow_object)."""
     data = {
         "token": body.token.model_dump(mode="json", exclude_none=True),
         "authorization_reference": body.authorization_reference,
         "command_id": command_id,
     }
-    if found is None:
-        found = Reservation(
-            id=records.new_id(),
-            direction=IN,
-            partner_id=partner.id,
-            reservation_id=body.reservation_id,
-        )
-        session.add(found)
-    found.location_id = body.location_id
-    found.evse_uid = body.evse_uid
-    found.expiry_date = body.expiry_date
-    found.status = "requested"
-    found.data = data
-    return found.id
+    return (await reservations.upsert(session, IN, partner.id, body, data)).id
 
 
 class Report(BaseModel):
@@ -274,7 +245,7 @@ async def cancel_reservation(
     found = await session.get(Reservation, reservation_id, with_for_update=True)
     if found is None or found.direction != IN:
         raise NotFound(f"Unknown reservation {reservation_id!r}")
-    if found.status not in ACTIVE_RESERVATION:
+    if found.status not in reservations.LIVE:
         raise InvalidParameters(f"Reservation {reservation_id!r} is {found.status}")
     found.status = "cancelled"
     command = await session.get(CommandRecord, found.data.get("command_id", ""))

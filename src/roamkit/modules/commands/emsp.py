@@ -14,12 +14,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roamkit.config import Settings
 from roamkit.domain import canonical as c
-from roamkit.modules.commands import codec, records
+from roamkit.modules.commands import codec, records, reservations
 from roamkit.modules.commands.records import OUT
 from roamkit.modules.tokens import service as tokens
 from roamkit.partners import repository as repo
@@ -28,7 +27,7 @@ from roamkit.partners.routing import routing_headers
 from roamkit.protocol.errors import InvalidParameters, NotFound, invalid_object
 from roamkit.protocol.timeutil import utcnow
 from roamkit.store.db import Database
-from roamkit.store.tables import CommandRecord, Partner, Reservation
+from roamkit.store.tables import CommandRecord, Partner
 
 PATH = "emsp/commands"
 """Where our commands Sender interface is mounted (``response_url`` points below it)."""
@@ -251,42 +250,16 @@ async def result_arrived(
 async def _track_reservation(
     session: AsyncSession, partner: Partner, body: c.ReserveNow, command_id: str
 ) -> None:
-    found = await session.scalar(
-        select(Reservation).where(
-            Reservation.direction == OUT,
-            Reservation.partner_id == partner.id,
-            Reservation.reservation_id == body.reservation_id,
-        )
-    )
-    if found is None:
-        found = Reservation(
-            id=records.new_id(),
-            direction=OUT,
-            partner_id=partner.id,
-            reservation_id=body.reservation_id,
-        )
-        session.add(found)
-    found.location_id = body.location_id
-    found.evse_uid = body.evse_uid
-    found.expiry_date = body.expiry_date
-    found.status = "requested"
-    found.data = {
+    data = {
         "token_uid": body.token.uid,
         "authorization_reference": body.authorization_reference,
         "command_id": command_id,
     }
+    await reservations.upsert(session, OUT, partner.id, body, data)
 
 
 async def _reservation_status(session: AsyncSession, rec: CommandRecord, status: str) -> None:
-    found = await session.scalar(
-        select(Reservation).where(
-            Reservation.direction == OUT,
-            Reservation.partner_id == rec.partner_id,
-            Reservation.reservation_id == rec.reservation_id,
-        )
-    )
-    if found is not None and found.status in ("requested", "active"):
-        found.status = status
+    await reservations.set_status(session, OUT, rec.partner_id, rec.reservation_id, status)
 
 
 async def _reservation_from_result(

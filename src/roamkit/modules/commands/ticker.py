@@ -11,11 +11,9 @@ from sqlalchemy import exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roamkit.config import Settings
-from roamkit.modules.commands import records
+from roamkit.modules.commands import records, reservations
 from roamkit.modules.ticker import Ticker
 from roamkit.store.tables import CommandRecord, Reservation
-
-LIVE_RESERVATION = ("requested", "active")
 
 
 def _overdue(now: datetime):  # type: ignore[no-untyped-def]
@@ -26,7 +24,7 @@ async def anything_due(session: AsyncSession, now: datetime) -> bool:
     """A read-only look first: most ticks find nothing, and take no write lock."""
     overdue = exists().where(*_overdue(now))
     expired = exists().where(
-        Reservation.status.in_(LIVE_RESERVATION), Reservation.expiry_date <= now
+        Reservation.status.in_(reservations.LIVE), Reservation.expiry_date <= now
     )
     return bool(await session.scalar(select(or_(overdue, expired))))
 
@@ -48,7 +46,7 @@ async def run_due(session: AsyncSession, settings: Settings, now: datetime) -> i
         done += 1
     result = await session.execute(
         update(Reservation)
-        .where(Reservation.status.in_(LIVE_RESERVATION), Reservation.expiry_date <= now)
+        .where(Reservation.status.in_(reservations.LIVE), Reservation.expiry_date <= now)
         .values(status="expired", updated_at=now)
     )
     return done + int(result.rowcount or 0)  # type: ignore[attr-defined]
