@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from roamkit.config import Settings
 from roamkit.domain import canonical as c
+from roamkit.modules.chargingprofiles import state as rows
 from roamkit.modules.commands import records
 from roamkit.modules.commands.records import IN
 from roamkit.modules.locations import service as locations
@@ -48,14 +49,16 @@ def response(settings: Settings, result: Response) -> c.ChargingProfileResponse:
     return c.ChargingProfileResponse(result=result, timeout=settings.command_timeout)
 
 
-async def find_session(session: AsyncSession, session_id: str) -> ChargingSession | None:
+async def find_session(
+    session: AsyncSession, session_id: str, *, lock: bool = False
+) -> ChargingSession | None:
     """Our session; ids are CiString (2.2.1 #types_cistring_type), so a partner that
-    changed the case still finds it."""
-    found = await session.get(ChargingSession, session_id)
+    changed the case still finds it. ``lock``: for writing its state (meter updates
+    write it too)."""
+    found = await session.get(ChargingSession, session_id, with_for_update=lock or None)
     if found is None:
-        found = await session.scalar(
-            select(ChargingSession).where(func.lower(ChargingSession.id) == session_id.lower())
-        )
+        stmt = select(ChargingSession).where(func.lower(ChargingSession.id) == session_id.lower())
+        found = await session.scalar(stmt.with_for_update() if lock else stmt)
     return found
 
 
@@ -181,13 +184,11 @@ async def _accepted(
 ) -> None:
     if rec.session_id is None:
         return
-    found = await _state(session, rec.partner_id, rec.session_id)
     if rec.kind == SET:
-        if found is None:
-            found = ChargingProfileState(
-                direction=IN, partner_id=rec.partner_id, session_id=rec.session_id
-            )
-            session.add(found)
+        found = await rows.get_or_make(session, IN, rec.partner_id, rec.session_id)
+    else:
+        found = await rows.get(session, IN, rec.partner_id, rec.session_id)
+    if rec.kind == SET:
         found.profile = rec.request.get("charging_profile")
     elif rec.kind == CLEAR and found is not None:
         # Updates go on: once set, the partner hears of every change for the session,
@@ -197,18 +198,6 @@ async def _accepted(
         found.active = profile.model_dump(mode="json", exclude_none=True)
     if found is not None:
         found.updated_at = utcnow()
-
-
-async def _state(
-    session: AsyncSession, partner_id: int, session_id: str
-) -> ChargingProfileState | None:
-    return await session.scalar(
-        select(ChargingProfileState).where(
-            ChargingProfileState.direction == IN,
-            ChargingProfileState.partner_id == partner_id,
-            ChargingProfileState.session_id == session_id,
-        )
-    )
 
 
 async def timeout(session: AsyncSession, settings: Settings, rec: CommandRecord) -> None:
@@ -231,11 +220,9 @@ async def active_changed(
     queue a PUT of it for every partner that once set a profile on the session with
     success, never for anyone else (2.2.1 #mod_charging_profiles_msp_put_method,
     CHECKLIST 221-CP-2). Returns the names of the partners it goes to."""
-    charging = await find_session(session, session_id)
+    charging = await find_session(session, session_id, lock=True)
     if charging is None:
         raise NotFound(f"Unknown session {session_id!r}")
-    charging = await session.get(ChargingSession, charging.id, with_for_update=True)
-    assert charging is not None
     if charging.status != "ACTIVE":
         raise InvalidParameters(
             f"Session {charging.id!r} is {charging.status}: active profiles are for ongoing "
@@ -243,15 +230,17 @@ async def active_changed(
         )
     wire = active.model_dump(mode="json", exclude_none=True)
     charging.state = {**charging.state, ACTIVE_KEY: wire}
-    rows = await session.scalars(
-        select(ChargingProfileState).where(
-            ChargingProfileState.direction == IN,
-            ChargingProfileState.session_id == charging.id,
+    subscribed = list(
+        await session.scalars(
+            select(ChargingProfileState).where(
+                ChargingProfileState.direction == IN,
+                ChargingProfileState.session_id == charging.id,
+            )
         )
     )
     now = utcnow()
     sent_to: list[str] = []
-    for row in rows:
+    for row in subscribed:
         row.active = wire
         row.updated_at = now
         partner = await session.get(Partner, row.partner_id)

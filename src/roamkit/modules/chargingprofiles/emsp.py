@@ -14,11 +14,11 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roamkit.config import Settings
 from roamkit.domain import canonical as c
+from roamkit.modules.chargingprofiles import state as rows
 from roamkit.modules.chargingprofiles.cpo import CLEAR, GET, MODULE, SET
 from roamkit.modules.commands import records
 from roamkit.modules.commands.records import OUT
@@ -28,7 +28,7 @@ from roamkit.partners.routing import routing_headers
 from roamkit.protocol.errors import InvalidParameters, NotFound, invalid_object
 from roamkit.protocol.timeutil import utcnow
 from roamkit.store.db import Database
-from roamkit.store.tables import ChargingProfileState, CommandRecord, Partner
+from roamkit.store.tables import CommandRecord, Partner
 
 VERSION = "2.2.1"
 """The module exists in OCPI 2.2.1 only (new in 2.2)."""
@@ -229,7 +229,7 @@ async def result_arrived(
         return
     if rec.kind == GET and result.profile is None:
         return
-    state = await _state(session, partner.id, rec.session_id)
+    state = await rows.get_or_make(session, OUT, partner.id, rec.session_id)
     if rec.kind == SET:
         state.profile = rec.request.get("charging_profile")
     elif rec.kind == CLEAR:
@@ -244,23 +244,6 @@ async def active_arrived(
 ) -> None:
     """The CPO PUT a changed ActiveChargingProfile (#mod_charging_profiles_msp_put_method);
     kept per partner and session, so one CPO never overwrites another's."""
-    state = await _state(session, partner.id, session_id)
+    state = await rows.get_or_make(session, OUT, partner.id, session_id)
     state.active = active.model_dump(mode="json", exclude_none=True)
     state.updated_at = utcnow()
-
-
-async def _state(session: AsyncSession, partner_id: int, session_id: str) -> ChargingProfileState:
-    """The "out" row of a partner's session, made on first use."""
-    found = await session.scalar(
-        select(ChargingProfileState)
-        .where(
-            ChargingProfileState.direction == OUT,
-            ChargingProfileState.partner_id == partner_id,
-            ChargingProfileState.session_id == session_id,
-        )
-        .with_for_update()
-    )
-    if found is None:
-        found = ChargingProfileState(direction=OUT, partner_id=partner_id, session_id=session_id)
-        session.add(found)
-    return found
