@@ -84,14 +84,17 @@ def test_client_info_receiver(start_node) -> None:
         }
         assert ours in details["endpoints"]
         path = f"{V}/hubclientinfo/DE/MSA"
-        envelope(hub.call(cpo, "GET", path), 404, 2000)  # none held (status_codes: GET)
+        missing = hub.call(cpo, "GET", path, frm=MSA, to=CPO)  # routing sent or not: none back
+        envelope(missing, 404, 2000)  # none held (status_codes: GET)
         bad = hub.call(cpo, "PUT", path, content=b"{", headers={"Content-Type": "application/json"})
         envelope(bad, 400, 2001)
-        envelope(hub.call(cpo, "PUT", path, json={"country_code": "DE"}), 200, 2001)
+        invalid = hub.call(cpo, "PUT", path, json={"country_code": "DE"})
+        envelope(invalid, 200, 2001)
         other = _info(MSB, "EMSP", "CONNECTED", T[1])
-        assert (
-            "URL" in envelope(hub.call(cpo, "PUT", path, json=other), 200, 2001)["status_message"]
-        )
+        mismatch = hub.call(cpo, "PUT", path, json=other)
+        assert "URL" in envelope(mismatch, 200, 2001)["status_message"]
+        for error in (missing, bad, invalid, mismatch):
+            _no_routing(error)
 
         resp = hub.client_info(cpo, MSA, "EMSP", "CONNECTED", T[1])
         envelope(resp, 201, 1000)
