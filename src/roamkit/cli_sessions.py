@@ -63,6 +63,13 @@ def session_start(
             "--command", help="The START_SESSION command it answers (token and eMSP from it)."
         ),
     ] = None,
+    reservation: Annotated[
+        str | None,
+        typer.Option(
+            "--reservation",
+            help="Our reservation it uses (its Session becomes ACTIVE; token and eMSP from it).",
+        ),
+    ] = None,
     session_id: Annotated[
         str | None, typer.Option("--id", help="Session id (default: made up).")
     ] = None,
@@ -94,6 +101,7 @@ def session_start(
         auth_method=auth_method.upper(),
         authorization_reference=authorization_reference,
         command_id=command,
+        reservation_id=reservation,
         start=at,
     )
     _print(_api("POST", "/api/sessions", api_url, json=body))

@@ -207,3 +207,58 @@ def test_reservation_expires_and_can_be_cancelled(tmp_path: Path) -> None:
             "POST", f"/api/charger/reservations/{r3['id']}/cancel", json={"message": "roadworks"}
         )
         poll(lambda: status(ch.emsp, "R3") == "cancelled", what="CPO's cancellation at the eMSP")
+
+
+def test_a_reservation_is_a_session_until_charging_takes_it_over(tmp_path: Path) -> None:
+    """2.2.1 #mod_sessions_reservation: a reservation that holds is a Session with status
+    RESERVATION; a charging session for it continues under the same id (ACTIVE); one
+    that expires unused ends COMPLETED, without a CDR."""
+    with charging_pair(tmp_path) as ch:
+        ids = {}
+        for rid, minutes in (("RA", 60), ("RB", 0)):
+            until = (datetime.now(UTC) + timedelta(minutes=minutes, seconds=4)).strftime(
+                "%Y-%m-%dT%H:%M:%SZ"
+            )
+            sent = send(
+                ch, "RESERVE_NOW", location_id=ch.location_id, token_uid=ch.uid,
+                reservation_id=rid, expiry_date=until,
+            )  # fmt: skip
+            task = charger_takes(ch.cpo, "RESERVE_NOW")
+            report(ch.cpo, task["id"], "ACCEPTED")
+            wait_state(ch.emsp, sent["id"], "done")
+            ids[rid] = task["reservation_id"]
+        held = ch.wait_session(ids["RA"], "RESERVATION")
+        assert held["evse_uid"] == ch.evse_uid and held["kwh"] == 0
+        assert "end_date_time" not in held and held["cdr_token"]["uid"] == ch.uid
+        ch.wait_session(ids["RB"], "RESERVATION")
+
+        # The driver arrives at RA's charger: the same Session goes ACTIVE.
+        ch.cpo.api_data(
+            "POST",
+            "/api/sessions",
+            json={
+                "reservation_id": ids["RA"],
+                "location_id": ch.location_id,
+                "evse_uid": ch.evse_uid,
+                "connector_id": ch.connector_id,
+                "start": at(-20),
+            },
+        )
+        active = ch.wait_session(ids["RA"], "ACTIVE")
+        assert active["auth_method"] == "COMMAND"
+        ch.stop(ids["RA"], at=at(-10), meter=2)
+        assert ch.wait_cdr(ids["RA"])["total_energy"] == 2
+
+        # RB expires unused: COMPLETED, no CDR.
+        ended = ch.wait_session(ids["RB"], "COMPLETED", timeout=20)
+        assert ended["kwh"] == 0 and "end_date_time" in ended
+        assert ch.emsp_cdr(ids["RB"]) is None
+        rows = ch.cpo.api_data("GET", "/api/reservations")
+        assert {r["reservation_id"]: r["status"] for r in rows} == {"RA": "used", "RB": "expired"}
+        reused = ch.cpo.api(
+            "POST",
+            "/api/sessions",
+            json={"reservation_id": ids["RB"], "location_id": ch.location_id,
+                  "evse_uid": ch.evse_uid, "connector_id": ch.connector_id},
+        )  # fmt: skip
+        assert reused.json()["status_code"] == 2001

@@ -26,7 +26,7 @@ def _rec(state: str = records.SENT) -> CommandRecord:
 def test_accepted_answer_waits_timeout_plus_grace() -> None:
     rec = _rec()
     outcome = emsp._answer("2.2.1", {"result": "ACCEPTED", "timeout": 20}, 1000, None, SETTINGS)
-    emsp._apply_answer(rec, outcome, SETTINGS)
+    records.apply_answer(rec, outcome, SETTINGS)
     assert rec.state == records.ACCEPTED and rec.error is None
     assert rec.deadline_at is not None
     assert 49 <= (rec.deadline_at - rec.updated_at).total_seconds() <= 51
@@ -34,7 +34,7 @@ def test_accepted_answer_waits_timeout_plus_grace() -> None:
 
 def test_211_answer_has_no_timeout_ours_applies() -> None:
     rec = _rec()
-    emsp._apply_answer(
+    records.apply_answer(
         rec, emsp._answer("2.1.1", {"result": "ACCEPTED"}, 1000, None, SETTINGS), SETTINGS
     )
     assert rec.response == {"result": "ACCEPTED", "timeout": 60}
@@ -45,7 +45,7 @@ def test_211_answer_has_no_timeout_ours_applies() -> None:
 def test_unknown_location_2003_is_a_rejection_with_the_reason() -> None:
     rec = _rec()
     data = {"result": "REJECTED", "timeout": 60}
-    emsp._apply_answer(
+    records.apply_answer(
         rec, emsp._answer("2.2.1", data, 2003, "Unknown location", SETTINGS), SETTINGS
     )
     assert rec.state == records.REJECTED and rec.error == "OCPI 2003: Unknown location"
@@ -54,20 +54,20 @@ def test_unknown_location_2003_is_a_rejection_with_the_reason() -> None:
 
 def test_error_without_a_command_response_still_ends_the_command() -> None:
     rec = _rec()
-    emsp._apply_answer(rec, emsp._answer("2.2.1", None, 2001, "bad", SETTINGS), SETTINGS)
+    records.apply_answer(rec, emsp._answer("2.2.1", None, 2001, "bad", SETTINGS), SETTINGS)
     assert rec.state == records.REJECTED and rec.response == {"result": "REJECTED", "timeout": 0}
 
 
 def test_success_code_without_a_command_response_is_a_failure() -> None:
     rec = _rec()
-    emsp._apply_answer(rec, emsp._answer("2.2.1", {"x": 1}, 1000, None, SETTINGS), SETTINGS)
+    records.apply_answer(rec, emsp._answer("2.2.1", {"x": 1}, 1000, None, SETTINGS), SETTINGS)
     assert rec.state == records.FAILED and "no CommandResponse" in (rec.error or "")
 
 
 def test_result_that_overtook_the_answer_stays() -> None:
     rec = _rec(records.DONE)
     rec.result = {"result": "ACCEPTED"}
-    emsp._apply_answer(
+    records.apply_answer(
         rec,
         emsp._answer("2.2.1", {"result": "ACCEPTED", "timeout": 9}, 1000, None, SETTINGS),
         SETTINGS,
@@ -78,7 +78,7 @@ def test_result_that_overtook_the_answer_stays() -> None:
 
 def test_call_failure_is_failed() -> None:
     rec = _rec()
-    emsp._apply_answer(rec, {"error": "connection refused"}, SETTINGS)
+    records.apply_answer(rec, {"error": "connection refused"}, SETTINGS)
     assert rec.state == records.FAILED and rec.error == "connection refused"
     assert records.outcome(rec) is None
 

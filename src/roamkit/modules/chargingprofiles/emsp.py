@@ -9,7 +9,6 @@ answer (a fast Charge Point) finds it.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -160,44 +159,19 @@ async def send(
         outcome = {"error": str(exc)}
     async with db.session() as session:
         rec = await records.get(session, record_id, lock=True)
-        _apply_answer(rec, outcome, settings)
+        records.apply_answer(rec, outcome, settings)
     return rec, name
 
 
 def _answer(data: Any, status_code: int, message: str | None) -> dict[str, Any]:
-    """The CPO's answer as ``{"response": ...}`` and/or ``{"error": ...}``."""
-    try:
-        response = c.ChargingProfileResponse.model_validate(data)
-    except ValidationError:
-        if 1000 <= status_code < 2000:
-            return {"error": f"answer is no ChargingProfileResponse: {str(data)[:300]}"}
-        response = c.ChargingProfileResponse(
-            result=c.ChargingProfileResponseType.REJECTED, timeout=0
-        )
-    out: dict[str, Any] = {"response": response.model_dump(mode="json", exclude_none=True)}
-    if not 1000 <= status_code < 2000:
-        out["error"] = f"OCPI {status_code}" + (f": {message}" if message else "")
-    return out
-
-
-def _apply_answer(rec: CommandRecord, outcome: dict[str, Any], settings: Settings) -> None:
-    now = utcnow()
-    rec.updated_at = now
-    rec.error = outcome.get("error")
-    response = outcome.get("response")
-    if response is None:
-        if rec.state == records.SENT:
-            rec.state = records.FAILED
-        return
-    rec.response = response
-    if rec.state != records.SENT:
-        return  # the result overtook the answer: it stays as it is
-    if response["result"] != "ACCEPTED" or rec.error:
-        rec.state = records.REJECTED
-        return
-    rec.state = records.ACCEPTED
-    wait = int(response.get("timeout") or settings.command_timeout)
-    rec.deadline_at = now + timedelta(seconds=wait + settings.command_result_grace)
+    """The CPO's answer (``records.read_answer``)."""
+    return records.read_answer(
+        c.ChargingProfileResponse.model_validate,
+        c.ChargingProfileResponse(result=c.ChargingProfileResponseType.REJECTED, timeout=0),
+        data,
+        status_code,
+        message,
+    )
 
 
 _RESULTS: dict[str, type[Any]] = {

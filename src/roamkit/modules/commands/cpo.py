@@ -24,6 +24,7 @@ from roamkit.domain import canonical as c
 from roamkit.modules.commands import codec, records, reservations
 from roamkit.modules.commands.records import IN
 from roamkit.modules.locations import service as locations
+from roamkit.modules.sessions import charging
 from roamkit.protocol.errors import InvalidParameters, NotFound, invalid_object
 from roamkit.protocol.timeutil import utcnow
 from roamkit.store import objects
@@ -178,6 +179,10 @@ class Report(BaseModel):
 
     result: c.CommandResultType
     message: str | None = Field(None, max_length=512)
+    evse_uid: str | None = Field(None, max_length=36)
+    """RESERVE_NOW: the EVSE the Charge Point reserved (for the reservation's Session,
+    when the eMSP named none); default: the one asked for, else the first reservable."""
+    connector_id: str | None = Field(None, max_length=36)
 
 
 async def report(
@@ -188,7 +193,7 @@ async def report(
         req = Report.model_validate(body)
     except ValidationError as exc:
         raise invalid_object(exc, "command result") from None
-    await finish(session, settings, rec, req.result, req.message)
+    await finish(session, settings, rec, req.result, req.message, req.evse_uid, req.connector_id)
 
 
 async def finish(
@@ -197,11 +202,13 @@ async def finish(
     rec: CommandRecord,
     result: c.CommandResultType,
     message: str | None = None,
+    evse_uid: str | None = None,
+    connector_id: str | None = None,
 ) -> None:
     """End a waiting command with ``result`` and queue it for the partner."""
     text = [c.DisplayText(language="en", text=message[:512])] if message else None
     outcome = c.CommandResult(result=result, message=text)
-    await _reservation_outcome(session, rec, result)
+    await _reservation_outcome(session, settings, rec, result, evse_uid, connector_id)
     timed_out = result is c.CommandResultType.TIMEOUT
     await records.finish(
         session,
@@ -223,8 +230,15 @@ records.HANDLERS["commands"] = records.ChargerHandler(report, timeout)
 
 
 async def _reservation_outcome(
-    session: AsyncSession, rec: CommandRecord, result: c.CommandResultType
+    session: AsyncSession,
+    settings: Settings,
+    rec: CommandRecord,
+    result: c.CommandResultType,
+    evse_uid: str | None,
+    connector_id: str | None,
 ) -> None:
+    """A reservation that holds gets its Session (2.2.1 partners: status RESERVATION,
+    #mod_sessions_reservation); one cancelled ends it."""
     if rec.reservation_id is None:
         return
     found = await session.get(Reservation, rec.reservation_id)
@@ -233,8 +247,12 @@ async def _reservation_outcome(
     accepted = result is c.CommandResultType.ACCEPTED
     if rec.kind == c.CommandType.RESERVE_NOW.value and found.data.get("command_id") == rec.id:
         found.status = "active" if accepted else "failed"
+        partner = await session.get(Partner, found.partner_id)
+        if accepted and partner is not None and partner.version != "2.1.1":
+            await charging.reserve(session, settings, found, evse_uid, connector_id)
     elif rec.kind == c.CommandType.CANCEL_RESERVATION.value and accepted:
         found.status = "cancelled"
+        await charging.release(session, settings, found.id)
 
 
 async def cancel_reservation(
@@ -248,6 +266,7 @@ async def cancel_reservation(
     if found.status not in reservations.LIVE:
         raise InvalidParameters(f"Reservation {reservation_id!r} is {found.status}")
     found.status = "cancelled"
+    await charging.release(session, settings, found.id)
     command = await session.get(CommandRecord, found.data.get("command_id", ""))
     partner = await session.get(Partner, found.partner_id)
     if command is not None and partner is not None:

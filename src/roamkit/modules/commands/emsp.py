@@ -10,7 +10,7 @@ Charge Point) finds it.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
@@ -187,7 +187,7 @@ async def send(
         outcome = {"error": str(exc)}
     async with db.session() as session:
         rec = await records.get(session, record_id, lock=True)
-        _apply_answer(rec, outcome, settings)
+        records.apply_answer(rec, outcome, settings)
         failed = rec.state in (records.REJECTED, records.FAILED)
         if failed and rec.kind == c.CommandType.RESERVE_NOW.value:
             await _reservation_status(session, rec, "failed")
@@ -197,38 +197,14 @@ async def send(
 def _answer(
     version: str, data: Any, status_code: int, message: str | None, settings: Settings
 ) -> dict[str, Any]:
-    """The CPO's answer as ``{"response": ...}`` or ``{"error": ...}``. An unknown location
-    comes as 2003, maybe with a REJECTED response (2.2.1 #mod_commands_cpo_post_method)."""
-    try:
-        response = codec.response_from_wire(version, data, settings.command_timeout)
-    except (ValidationError, ValueError, TypeError):
-        if 1000 <= status_code < 2000:
-            return {"error": f"answer is no CommandResponse: {str(data)[:300]}"}
-        response = c.CommandResponse(result=c.CommandResponseType.REJECTED, timeout=0)
-    out: dict[str, Any] = {"response": response.model_dump(mode="json", exclude_none=True)}
-    if not 1000 <= status_code < 2000:
-        out["error"] = f"OCPI {status_code}" + (f": {message}" if message else "")
-    return out
-
-
-def _apply_answer(rec: CommandRecord, outcome: dict[str, Any], settings: Settings) -> None:
-    now = utcnow()
-    rec.updated_at = now
-    rec.error = outcome.get("error")
-    response = outcome.get("response")
-    if response is None:
-        if rec.state == records.SENT:
-            rec.state = records.FAILED
-        return
-    rec.response = response
-    if rec.state != records.SENT:
-        return  # the result overtook the answer: it stays as it is
-    if response["result"] != "ACCEPTED" or rec.error:
-        rec.state = records.REJECTED
-        return
-    rec.state = records.ACCEPTED
-    wait = int(response.get("timeout") or settings.command_timeout)
-    rec.deadline_at = now + timedelta(seconds=wait + settings.command_result_grace)
+    """The CPO's answer (``records.read_answer``) in the partner's version."""
+    return records.read_answer(
+        lambda d: codec.response_from_wire(version, d, settings.command_timeout),
+        c.CommandResponse(result=c.CommandResponseType.REJECTED, timeout=0),
+        data,
+        status_code,
+        message,
+    )
 
 
 async def result_arrived(

@@ -14,9 +14,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roamkit.config import Settings
@@ -168,3 +169,50 @@ class ChargerHandler:
 
 HANDLERS: dict[str, ChargerHandler] = {}
 """Per module; each module registers its own on import."""
+
+
+def read_answer(
+    parse: Callable[[Any], BaseModel],
+    rejected: BaseModel,
+    data: Any,
+    status_code: int,
+    message: str | None,
+) -> dict[str, Any]:
+    """A CPO's immediate answer as ``{"response": ...}`` and/or ``{"error": ...}``. An
+    OCPI error may come without the response object (or with one, as 2003 for an unknown
+    location, 2.2.1 #mod_commands_cpo_post_method): it counts as ``rejected``."""
+    success = 1000 <= status_code < 2000
+    try:
+        response = parse(data)
+    except (ValueError, TypeError):  # pydantic's ValidationError is a ValueError
+        if success:
+            return {"error": f"answer is no {type(rejected).__name__}: {str(data)[:300]}"}
+        response = rejected
+    out: dict[str, Any] = {"response": response.model_dump(mode="json", exclude_none=True)}
+    if not success:
+        out["error"] = f"OCPI {status_code}" + (f": {message}" if message else "")
+    return out
+
+
+def apply_answer(rec: CommandRecord, outcome: dict[str, Any], settings: Settings) -> None:
+    """Record the answer to a request we sent: ACCEPTED waits for the result until the
+    partner's ``timeout`` plus our grace; a result that overtook the answer stays."""
+    from roamkit.protocol.timeutil import utcnow
+
+    now = utcnow()
+    rec.updated_at = now
+    rec.error = outcome.get("error")
+    response = outcome.get("response")
+    if response is None:
+        if rec.state == SENT:
+            rec.state = FAILED
+        return
+    rec.response = response
+    if rec.state != SENT:
+        return
+    if response["result"] != "ACCEPTED" or rec.error:
+        rec.state = REJECTED
+        return
+    rec.state = ACCEPTED
+    wait = int(response.get("timeout") or settings.command_timeout)
+    rec.deadline_at = now + timedelta(seconds=wait + settings.command_result_grace)

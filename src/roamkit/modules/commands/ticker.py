@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roamkit.config import Settings
 from roamkit.modules.commands import records, reservations
+from roamkit.modules.sessions import charging
 from roamkit.modules.ticker import Ticker
 from roamkit.store.tables import CommandRecord, Reservation
 
@@ -44,12 +45,18 @@ async def run_due(session: AsyncSession, settings: Settings, now: datetime) -> i
             records.close(rec, records.TIMED_OUT, now)
             rec.error = rec.error or "no result came before the deadline"
         done += 1
-    result = await session.execute(
-        update(Reservation)
-        .where(Reservation.status.in_(reservations.LIVE), Reservation.expiry_date <= now)
-        .values(status="expired", updated_at=now)
+    expired = select(Reservation).where(
+        Reservation.status.in_(reservations.LIVE), Reservation.expiry_date <= now
     )
-    return done + int(result.rowcount or 0)  # type: ignore[attr-defined]
+    if session.bind.dialect.name != "sqlite":
+        expired = expired.with_for_update(skip_locked=True)
+    for found in await session.scalars(expired.limit(200)):
+        found.status = "expired"
+        found.updated_at = now
+        if found.direction == records.IN:  # its Session ends (2.2.1 #mod_sessions_reservation)
+            await charging.release(session, settings, found.id)
+        done += 1
+    return done
 
 
 class CommandTicker(Ticker):

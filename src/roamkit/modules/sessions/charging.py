@@ -41,7 +41,13 @@ from roamkit.protocol.errors import InvalidParameters, NotFound, OcpiError
 from roamkit.protocol.timeutil import utcnow
 from roamkit.store import objects
 from roamkit.store.objects import OWN
-from roamkit.store.tables import ChargingSession, CommandRecord, Partner
+from roamkit.store.tables import (
+    ChargingSession,
+    CommandRecord,
+    Partner,
+    Reservation,
+    StoredObject,
+)
 from roamkit.sync import outbox
 
 HEARTBEAT = timedelta(minutes=5)
@@ -75,6 +81,10 @@ class StartSession(BaseModel):
     auth_method: c.AuthMethod = c.AuthMethod.WHITELIST
     authorization_reference: str | None = Field(None, max_length=36)
     meter_id: str | None = Field(None, max_length=255)
+    reservation_id: str | None = Field(None, max_length=36)
+    """Our reservation (the id the charger side got with RESERVE_NOW) this session uses:
+    the Session the reservation made (status RESERVATION) becomes ACTIVE under the same
+    id, with the reservation's token and eMSP (2.2.1 #mod_sessions_reservation)."""
     command_id: str | None = Field(None, max_length=36)
     """The START_SESSION command (``GET /api/charger/commands``) this session answers: the
     token, its eMSP and the authorization reference come from it, and the command's
@@ -82,8 +92,11 @@ class StartSession(BaseModel):
 
     @model_validator(mode="after")
     def _whose(self) -> StartSession:
-        if self.token_uid is None and self.cdr_token is None and self.command_id is None:
-            raise ValueError("one of token_uid, cdr_token or command_id is required")
+        whose = (self.token_uid, self.cdr_token, self.command_id, self.reservation_id)
+        if all(w is None for w in whose):
+            raise ValueError(
+                "one of token_uid, cdr_token, command_id or reservation_id is required"
+            )
         return self
 
 
@@ -296,17 +309,41 @@ async def start(session: AsyncSession, settings: Settings, req: StartSession) ->
     now = utcnow()
     started = req.start or now
     session_id = req.id or _new_id(started)
-    if await session.get(ChargingSession, session_id) is not None:
+    replaces = None
+    if req.reservation_id is not None:
+        req, cdr_token, audience = await _reserved(session, req)
+        session_id = req.reservation_id or session_id
+        replaces = await _reserved_session(session, settings, session_id)
+    elif req.command_id is not None:
+        req, cdr_token, audience = await _command(session, settings, req)
+    else:
+        cdr_token, audience = await _token(session, req)
+    if replaces is None and await session.get(ChargingSession, session_id) is not None:
         raise InvalidParameters(f"Session {session_id!r} already exists")
+    return await _open(
+        session, settings, req, session_id, cdr_token, audience, c.SessionStatus.ACTIVE, replaces
+    )
+
+
+async def _open(
+    session: AsyncSession,
+    settings: Settings,
+    req: StartSession,
+    session_id: str,
+    cdr_token: c.CdrToken,
+    audience: int | None,
+    status: c.SessionStatus,
+    replaces: StoredObject | None = None,
+) -> c.Session:
+    """A new charging session (or a reservation's, status RESERVATION): its snapshots,
+    the OCPI Session stored (over ``replaces``, a reservation's Session) and pushed."""
+    now = utcnow()
+    started = req.start or now
     row = await objects.get_own(session, locations.MODULE, req.location_id)
     if row is None:
         raise locations.UnknownLocation(f"Unknown location {req.location_id!r}")
     location = locations.load(row)
     _, connector = locations.charging_point(location, req.evse_uid, req.connector_id)
-    if req.command_id is not None:
-        req, cdr_token, audience = await _command(session, settings, req)
-    else:
-        cdr_token, audience = await _token(session, req)
     tariff = await _connector_tariff(session, connector, started)
     state: dict[str, Any] = {
         "location_id": location.id,
@@ -332,19 +369,115 @@ async def start(session: AsyncSession, settings: Settings, req: StartSession) ->
         "pushed_periods": 0,
         "pushed_digest": _digest([]),
     }
-    rec = ChargingSession(id=session_id, status="ACTIVE", audience_id=audience, state=state)
+    rec = ChargingSession(id=session_id, status=status.value, audience_id=audience, state=state)
     session.add(rec)
-    obj, _ = _session_object(settings, session_id, state, c.SessionStatus.ACTIVE, started, now)
+    obj, _ = _session_object(settings, session_id, state, status, started, now)
     await service.store(
         session,
         service.key(OWN, settings.country_code, settings.party_id, session_id),
         obj,
-        None,
+        replaces,
         location=location,
         audience_id=audience,
     )
     await _push(session, settings, rec, obj, "PUT", now)
     return obj
+
+
+# --------------------------------------------------------------------------- reservations
+
+
+async def reserve(
+    session: AsyncSession,
+    settings: Settings,
+    reservation: Reservation,
+    evse_uid: str | None,
+    connector_id: str | None,
+) -> c.Session | None:
+    """The Session a successful reservation makes, status RESERVATION, under our
+    reservation id (2.2.1 #mod_sessions_reservation); pushed to the eMSP. Where the
+    reservation names no EVSE, the first reservable one of the location stands in
+    (a Session needs an EVSE and a connector). None when it exists already."""
+    if await session.get(ChargingSession, reservation.id) is not None:
+        return None  # a replaced reservation keeps its Session
+    row = await objects.get_own(session, locations.MODULE, reservation.location_id)
+    if row is None:
+        return None  # the location went away meanwhile: nothing to show
+    location = locations.load(row)
+    evse = None
+    for candidate in location.evses or []:
+        wanted = evse_uid or reservation.evse_uid
+        if candidate.uid == wanted or (
+            wanted is None and c.Capability.RESERVABLE in (candidate.capabilities or [])
+        ):
+            evse = candidate
+            break
+    if evse is None or not evse.connectors:
+        return None
+    connector = connector_id or evse.connectors[0].id
+    cdr_token = _cdr_token(c.Token.model_validate(reservation.data["token"]))
+    req = StartSession(
+        id=reservation.id,
+        cdr_token=cdr_token,
+        location_id=location.id,
+        evse_uid=evse.uid,
+        connector_id=connector,
+        auth_method=c.AuthMethod.COMMAND,
+        authorization_reference=reservation.data.get("authorization_reference"),
+    )
+    status = c.SessionStatus.RESERVATION
+    return await _open(
+        session, settings, req, reservation.id, cdr_token, reservation.partner_id, status
+    )
+
+
+async def release(session: AsyncSession, settings: Settings, session_id: str) -> None:
+    """A reservation that ended without a charging session (cancelled, expired): its
+    Session becomes COMPLETED (2.2.1 #mod_sessions_reservation). No CDR: we do not
+    bill reservations."""
+    rec = await session.get(ChargingSession, session_id, with_for_update=True)
+    if rec is None or rec.status != c.SessionStatus.RESERVATION.value:
+        return
+    now = utcnow()
+    rec.status = c.SessionStatus.COMPLETED.value
+    obj, _ = _session_object(
+        settings, session_id, dict(rec.state), c.SessionStatus.COMPLETED, now, now
+    )
+    await _save_object(session, settings, rec, obj)
+    await _push(session, settings, rec, obj, "PATCH", now)
+
+
+async def _reserved(
+    session: AsyncSession, req: StartSession
+) -> tuple[StartSession, c.CdrToken, int]:
+    """A session that uses our reservation: its token and eMSP; the reservation is used."""
+    found = await session.get(Reservation, req.reservation_id or "", with_for_update=True)
+    if found is None or found.direction != "in":
+        raise InvalidParameters(f"No reservation {req.reservation_id!r} of a partner")
+    if found.status not in ("requested", "active"):
+        raise InvalidParameters(f"Reservation {req.reservation_id!r} is {found.status}")
+    found.status = "used"
+    token = c.Token.model_validate(found.data["token"])
+    update: dict[str, Any] = {"auth_method": c.AuthMethod.COMMAND}
+    reference = req.authorization_reference or found.data.get("authorization_reference")
+    update["authorization_reference"] = reference
+    return req.model_copy(update=update), _cdr_token(token), found.partner_id
+
+
+async def _reserved_session(
+    session: AsyncSession, settings: Settings, session_id: str
+) -> StoredObject | None:
+    """The reservation's Session (RESERVATION) that the charging session takes over:
+    its charger record goes, its OCPI Session is overwritten (same id, now ACTIVE)."""
+    rec = await session.get(ChargingSession, session_id, with_for_update=True)
+    if rec is None:
+        return None
+    if rec.status != c.SessionStatus.RESERVATION.value:
+        raise InvalidParameters(f"Session {session_id!r} already exists")
+    await session.delete(rec)
+    await session.flush()
+    k = service.key(OWN, settings.country_code, settings.party_id, session_id)
+    return await objects.get(session, k, for_update=True)
 
 
 async def meter(
@@ -524,7 +657,7 @@ def _session_object(
     priced = price_state(state, end)
     total = priced.pricing.total_cost.to_price() if priced.pricing else c.Price(excl_vat=0)
     kwh = _samples(state)[-1].energy_kwh
-    finished = status is not c.SessionStatus.ACTIVE
+    finished = status in (c.SessionStatus.COMPLETED, c.SessionStatus.INVALID)
     obj = c.Session(
         country_code=settings.country_code,
         party_id=settings.party_id,
