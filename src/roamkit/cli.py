@@ -214,6 +214,30 @@ def partner_rotate(name: str, api_url: ApiUrl = None) -> None:
     _print_json(_api("POST", f"/api/partners/{name}/rotate", api_url))
 
 
+@partner_app.command("sync-parties")
+def partner_sync_parties(
+    name: Annotated[str, typer.Argument(help="The hub connection's name.")],
+    page_size: Annotated[
+        int | None, typer.Option(min=1, help="Objects per page asked of the hub.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False,
+    api_url: ApiUrl = None,
+) -> None:
+    """Re-read a hub's ClientInfo list: the parties behind it, for a node that missed the
+    hub's updates (2.2.1 mod_hub_client_info_hub_get)."""
+    params = {"page_size": page_size} if page_size else None
+    counts = _api("POST", f"/api/partners/{name}/client-info", api_url, params=params)
+    if as_json:
+        _print_json(counts)
+        return
+    console.print(
+        f"{name}: {counts['parties']} parties listed by the hub: {counts['created']} new, "
+        f"{counts['changed']} changed, {counts['unchanged']} unchanged, "
+        f"{counts['ignored']} ignored (us or the hub), {counts['skipped']} skipped (invalid)",
+        highlight=False,
+    )
+
+
 @partner_app.command("remove")
 def partner_remove(
     name: str,

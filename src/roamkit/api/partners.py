@@ -1,17 +1,17 @@
-"""``/api/partners``: invite, register, rotate, remove, list."""
+"""``/api/partners``: invite, register, rotate, remove, list; re-read a hub's parties."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from roamkit.api.auth import require_admin
 from roamkit.modules.deps import ClientDep, DatabaseDep, SettingsDep
-from roamkit.partners import registration
+from roamkit.partners import hub_sync, registration
 from roamkit.partners import repository as repo
 from roamkit.partners.registration import RegistrationError
 from roamkit.protocol.envelope import OcpiResponse, ocpi_response
-from roamkit.protocol.errors import NotFound, OcpiError
+from roamkit.protocol.errors import InvalidParameters, NoMatchingEndpoints, NotFound, OcpiError
 from roamkit.protocol.status import StatusCode
 from roamkit.protocol.tokens import TokenEncoding
 
@@ -86,6 +86,29 @@ async def rotate(
     except RegistrationError as exc:
         raise FlowFailed(str(exc)) from exc
     return ocpi_response(repo.partner_json(partner))
+
+
+@router.post("/{name:path}/client-info")  # a hub's name may contain "/" too
+async def sync_parties(
+    name: str,
+    db: DatabaseDep,
+    client: ClientDep,
+    settings: SettingsDep,
+    page_size: int | None = Query(None, ge=1),
+) -> OcpiResponse:
+    """Re-read a hub's ClientInfo list (2.2.1 #mod_hub_client_info_hub_get, CHECKLIST
+    221-H-1): for a node that missed the hub's PUTs. Answers the counts."""
+    try:
+        counts = await hub_sync.sync_client_info(db, client, settings, name, page_size)
+    except hub_sync.UnknownPartner as exc:
+        raise NotFound(str(exc)) from exc
+    except hub_sync.NotAHub as exc:
+        raise InvalidParameters(str(exc)) from exc
+    except hub_sync.NoClientInfoList as exc:
+        raise NoMatchingEndpoints(str(exc)) from exc
+    except hub_sync.ClientInfoSyncError as exc:
+        raise FlowFailed(str(exc)) from exc
+    return ocpi_response(counts)
 
 
 @router.delete("/{name:path}")

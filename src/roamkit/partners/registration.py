@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from roamkit.config import Settings
 from roamkit.models.v211.credentials import Credentials as Credentials211
 from roamkit.models.v221.credentials import Credentials as Credentials221
-from roamkit.partners import hub
+from roamkit.partners import hub, hub_sync
 from roamkit.partners import repository as repo
 from roamkit.partners.client import PartnerCallError, PartnerClient, check_url
 from roamkit.partners.discovery import Discovery, DiscoveryError, check_endpoints, discover
@@ -144,7 +144,9 @@ async def accept_registration(
     body: Any,
     version: str,
 ) -> dict[str, Any]:
-    """Credentials POST. Only TOKEN_A registers; a registered partner gets 405."""
+    """Credentials POST. Only TOKEN_A registers; a registered partner gets 405. A hub's
+    ClientInfo list is read after our answer is sent (the route schedules
+    ``hub_sync.sync_after_registration``): until then the hub does not hold our token."""
     if not used_token_a:
         raise MethodNotAllowed("Already registered: use PUT to update or DELETE to unregister")
     token_b, url, roles = parse_credentials(body, version, settings)
@@ -231,7 +233,9 @@ async def register_with(
     name: str | None,
     encoding: str = "auto",
 ) -> Partner:
-    """We are the credentials Sender: the mirror of ``accept_registration``."""
+    """We are the credentials Sender: the mirror of ``accept_registration``. With a hub,
+    its ClientInfo list is read once the registration is committed (best effort,
+    ``hub_sync.sync_after_registration``)."""
     try:
         check_url(versions_url, settings.allow_insecure_urls)
         found = await discover(client, settings, versions_url, token_a, encoding=encoding)
@@ -289,7 +293,9 @@ async def register_with(
         await hub.refresh_children(session, partner)
         await session.flush()
         await session.refresh(partner, ["endpoints"])
-        return partner
+    if hub.is_hub(partner):  # committed: the hub knows our token now
+        await hub_sync.sync_after_registration(db, client, settings, partner.name)
+    return partner
 
 
 def _endpoint(found: Discovery, module: str) -> str:

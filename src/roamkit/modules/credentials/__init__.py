@@ -6,12 +6,12 @@ in ``roamkit.partners.registration``.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, BackgroundTasks, Request
 
 from roamkit.config import SUPPORTED_VERSIONS
 from roamkit.modules.deps import ClientDep, DatabaseDep, RegistrationCaller, SettingsDep
 from roamkit.modules.registry import ALL_ROLES, SENDER, ModuleSpec, register
-from roamkit.partners import registration
+from roamkit.partners import hub_sync, registration
 from roamkit.partners.repository import REGISTERED
 from roamkit.protocol.envelope import OcpiResponse, ocpi_response
 from roamkit.protocol.errors import MethodNotAllowed, json_body
@@ -30,6 +30,7 @@ def router(version: str) -> APIRouter:
     @r.post("")
     async def post_credentials(
         request: Request,
+        background: BackgroundTasks,
         caller: RegistrationCaller,
         db: DatabaseDep,
         client: ClientDep,
@@ -38,6 +39,10 @@ def router(version: str) -> APIRouter:
         body = await json_body(request)
         data = await registration.accept_registration(
             db, client, settings, caller.partner.id, caller.match.is_token_a, body, version
+        )
+        # A hub's ClientInfo list, once it has our answer (best effort, never fails this).
+        background.add_task(
+            hub_sync.sync_after_registration, db, client, settings, caller.partner.name
         )
         return ocpi_response(data)
 
