@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import orjson
 from pydantic import ValidationError
@@ -82,7 +83,8 @@ class Counts:
         return asdict(self)
 
 
-Entry = tuple[ClientInfo, dict]
+Entry = tuple[ClientInfo, dict[str, Any]]
+"""A valid ClientInfo and the object as received."""
 
 
 async def sync_client_info(
@@ -202,7 +204,11 @@ async def _store(
 
 
 async def _upsert(
-    session: AsyncSession, settings: Settings, the_hub: Partner, info: ClientInfo, raw: dict
+    session: AsyncSession,
+    settings: Settings,
+    the_hub: Partner,
+    info: ClientInfo,
+    raw: dict[str, Any],
 ) -> str:
     """Which count ``info`` goes to, once stored. The party's row is locked first
     (PostgreSQL) so a PUT committed meanwhile is compared against, not overwritten."""
