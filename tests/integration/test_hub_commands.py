@@ -135,3 +135,20 @@ def test_remote_start_and_stop_through_a_hub(start_node: Callable[..., Node]) ->
         assert cdr["total_energy"] == 4.2
         assert session_at(msb) is None and cdr_at(msb) is None
         assert msb.api_data("GET", "/api/commands")[0]["outcome"] == "UNKNOWN_SESSION"
+
+        # A reservation through the hub, then cancelled by the CPO itself: the second
+        # message goes to the same (hub's) response_url and reaches the eMSP.
+        reserved = _send(
+            msp, "RESERVE_NOW", location_id="LOC1", evse_uid="LOC1-e1", token_uid="TOK-A",
+            reservation_id="HUB-R1", expiry_date=_at(60),
+        )  # fmt: skip
+        task = charger_takes(cpo, "RESERVE_NOW")
+        report(cpo, task["id"], "ACCEPTED")
+        _state(msp, reserved["id"], "done")
+        cpo.api_data("POST", f"/api/charger/reservations/{task['reservation_id']}/cancel")
+
+        def reservation_status() -> str:
+            rows = msp.api_data("GET", "/api/reservations")
+            return next(r["status"] for r in rows if r["reservation_id"] == "HUB-R1")
+
+        poll(lambda: reservation_status() == "cancelled", what="the CPO's cancellation")

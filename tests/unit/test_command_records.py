@@ -113,3 +113,21 @@ def test_command_path_segment() -> None:
 def test_211_reservation_ids_are_integers() -> None:
     assert emsp._reservation_id("2.1.1").isdigit()
     assert len(emsp._reservation_id("2.2.1")) == 16  # CiString(36): any text in 2.2.1
+
+
+def test_messages_refused_for_good_are_given_up() -> None:
+    """A command's result is a message: a partner that refuses it as a client error, a
+    URL we may not call, or too many attempts end the retries; a partner that is down
+    or busy does not."""
+    from roamkit.partners.client import PartnerCallError
+    from roamkit.sync.worker import MESSAGE_ATTEMPTS, _refused_for_good
+
+    def err(**kw: object) -> PartnerCallError:
+        return PartnerCallError("x", **kw)  # type: ignore[arg-type]
+
+    assert _refused_for_good(err(http_status=404), 0)
+    assert _refused_for_good(err(http_status=200, ocpi_status=2001), 0)
+    assert _refused_for_good(err(bad_url=True), 0)
+    assert _refused_for_good(err(http_status=503), MESSAGE_ATTEMPTS - 1)
+    for transient in (err(http_status=503), err(http_status=429), err(), err(ocpi_status=3000)):
+        assert not _refused_for_good(transient, 0)

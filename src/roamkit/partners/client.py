@@ -24,11 +24,19 @@ class PartnerCallError(Exception):
     """A call to a partner failed: unreachable, HTTP error, bad envelope or OCPI error."""
 
     def __init__(
-        self, message: str, *, http_status: int | None = None, ocpi_status: int | None = None
+        self,
+        message: str,
+        *,
+        http_status: int | None = None,
+        ocpi_status: int | None = None,
+        bad_url: bool = False,
     ) -> None:
         super().__init__(message)
         self.http_status = http_status
         self.ocpi_status = ocpi_status
+        self.bad_url = bad_url
+        """The URL itself is refused (not http(s), or http while insecure URLs are off):
+        no retry will ever reach it."""
 
 
 @dataclass(slots=True)
@@ -126,10 +134,11 @@ def check_url(url: str, allow_insecure: bool) -> None:
     """Partner URLs must be https unless ALLOW_INSECURE_URLS (loopback tests) is set."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise PartnerCallError(f"not an http(s) URL: {url!r}")
+        raise PartnerCallError(f"not an http(s) URL: {url!r}", bad_url=True)
     if parts.scheme != "https" and not allow_insecure:
         raise PartnerCallError(
-            f"partner URL {url!r} is not https (set ROAMKIT_ALLOW_INSECURE_URLS for testing)"
+            f"partner URL {url!r} is not https (set ROAMKIT_ALLOW_INSECURE_URLS for testing)",
+            bad_url=True,
         )
 
 

@@ -94,13 +94,14 @@ def ignored(settings: Settings, hub: Partner, country_code: str, party_id: str) 
 
 
 async def find_child(
-    session: AsyncSession, hub: Partner, country_code: str, party_id: str
+    session: AsyncSession, hub: Partner, country_code: str, party_id: str, *, lock: bool = False
 ) -> Partner | None:
-    return await session.scalar(
-        select(Partner).where(
-            Partner.via_id == hub.id, Partner.name == child_name(hub, country_code, party_id)
-        )
+    """``lock``: for a write that depends on what is held (two ClientInfo PUTs of one
+    party on two workers must not both compare against the same old value)."""
+    stmt = select(Partner).where(
+        Partner.via_id == hub.id, Partner.name == child_name(hub, country_code, party_id)
     )
+    return await session.scalar(stmt.with_for_update() if lock else stmt)
 
 
 def _new_child(hub: Partner, country_code: str, party_id: str, role: str) -> Partner:
@@ -122,7 +123,7 @@ async def upsert_client_info(
     is (GET answers it back); default the validated object. Returns (child, created,
     changed): a ClientInfo older than the one held changes nothing."""
     cc, pid = info.country_code.upper(), info.party_id.upper()
-    child = await find_child(session, hub, cc, pid)
+    child = await find_child(session, hub, cc, pid, lock=True)
     created = child is None
     if child is None:
         child = _new_child(hub, cc, pid, info.role.value)

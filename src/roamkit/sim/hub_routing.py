@@ -55,7 +55,6 @@ from roamkit.sim.hub_forward import (
     party_name,
     relay,
     send,
-    status_code_of,
     swap_response_url,
 )
 
@@ -301,7 +300,7 @@ async def relay_result(hub: Hub, request: Request, key: str) -> Response:
         body,
         pending.responder_party,
     )
-    out = relay(hub, resp, pending.responder_party, None, None, "")
-    if resp.status_code < 300 and status_code_of(resp.content) in range(1000, 2000):
-        hub.pending.pop(key, None)  # delivered: the URL is used up
-    return out
+    # The URL stays valid after a delivery: a ReserveNow's response_url is used again
+    # when the CPO cancels the reservation (2.2.1 #mod_commands_flow). Kept until the
+    # hub stops (an in-memory simulator).
+    return relay(hub, resp, pending.responder_party, None, None, "")

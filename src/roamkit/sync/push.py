@@ -34,6 +34,9 @@ class PushRequest:
     url: str
     body: dict[str, Any] | None
     headers: dict[str, str] | None = None
+    message: bool = False
+    """A message to a URL the partner gave (``_TO_URL``), not an object's state: given
+    up when the partner refuses it for good (``sync.worker``)."""
 
 
 class NothingToSend(Exception):
@@ -97,7 +100,7 @@ message, not the current state of an object."""
 def _to_url(method: str, body: dict[str, Any]) -> PushRequest:
     correlation = body.get("correlation_id")
     headers = {"X-Correlation-ID": correlation} if correlation else None
-    return PushRequest(method, body["url"], body.get("json"), headers)
+    return PushRequest(method, body["url"], body.get("json"), headers, message=True)
 
 
 def _patch_body(version: str, entry: OutboxEntry, ctx: ConversionContext) -> dict[str, Any]:

@@ -269,6 +269,12 @@ class PushWorker:
             except PartnerCallError as exc:
                 if req.method == "DELETE" and exc.http_status == 404:
                     return None  # the partner never had it, or already dropped it
+                if req.message and _refused_for_good(exc, entry.attempts):
+                    log.warning(
+                        "%s %s to %s given up after %d attempts: %s",
+                        req.method, req.url, partner.name, entry.attempts + 1, exc,
+                    )  # fmt: skip
+                    return None
                 return str(exc)
         return None
 
@@ -357,6 +363,24 @@ async def _unlease(session: AsyncSession, ids: list[int], values: dict[str, obje
         await session.execute(
             update(OutboxEntry).where(OutboxEntry.id.in_(ids)).values(leased_until=None, **values)
         )
+
+
+MESSAGE_ATTEMPTS = 20
+"""Attempts after which a message (a command's result, an ActiveChargingProfile) is
+given up: about an hour and a half with the backoff. Objects are never given up (a
+later change or a pull repairs them; a lost result stays lost)."""
+
+_TRANSIENT_HTTP = frozenset({408, 425, 429})
+
+
+def _refused_for_good(exc: PartnerCallError, attempts: int) -> bool:
+    """A message the partner will never take: a URL we may not call, a client error
+    (HTTP 4xx but timeouts and rate limits, OCPI 2xxx), or too many attempts."""
+    if exc.bad_url or attempts + 1 >= MESSAGE_ATTEMPTS:
+        return True
+    if exc.http_status is not None and 400 <= exc.http_status < 500:
+        return exc.http_status not in _TRANSIENT_HTTP
+    return exc.ocpi_status is not None and 2000 <= exc.ocpi_status < 3000
 
 
 def _fold(group: Sequence[OutboxEntry]) -> list[OutboxEntry]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any, Literal
+from urllib.parse import quote
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -135,7 +136,7 @@ async def send(
         token_out, encoding, name = partner.token_out or "", partner.token_encoding, partner.name
     if base is None:
         return rec, name
-    url = f"{base.rstrip('/')}/{req.session_id}"
+    url = f"{base.rstrip('/')}/{quote(req.session_id, safe='')}"  # a CiString may hold "/"
     params: dict[str, Any] | None = None
     body: dict[str, Any] | None = None
     if kind == SET:

@@ -12,12 +12,12 @@ from pydantic import ValidationError
 
 from roamkit.domain import canonical as c
 from roamkit.modules.chargingprofiles import cpo
+from roamkit.modules.commands import records
 from roamkit.modules.commands.cpo import arrival
 from roamkit.modules.deps import Caller, DatabaseDep, PartnerCaller, SettingsDep
 from roamkit.modules.listing import routing_headers
 from roamkit.protocol.envelope import OcpiResponse, ocpi_response
 from roamkit.protocol.errors import InvalidParameters, invalid_object, json_body
-from roamkit.protocol.headers import CORRELATION_ID
 
 SESSION_ID_MAX = 36
 """session_id is CiString(36) (#mod_charging_profiles_msp_get_request_parameters)."""
@@ -74,6 +74,7 @@ def router(version: str) -> APIRouter:
         response_url: str,
         headers: dict[str, str],
     ) -> OcpiResponse:
+        records.check_response_url(settings, caller.partner, response_url)
         async with db.session() as session:
             answer = await cpo.receive(
                 session,
@@ -83,7 +84,7 @@ def router(version: str) -> APIRouter:
                 session_id,
                 fields,
                 response_url,
-                request.headers.get(CORRELATION_ID),
+                records.correlation_id(request.headers),
             )
         if answer.result is c.ChargingProfileResponseType.ACCEPTED:
             arrival().set()  # committed: a long-polling charger side may take it now

@@ -131,6 +131,8 @@ async def _check(
             raise Answer(c.CommandResponseType.REJECTED, "Unknown reservation")
         rec.reservation_id = found.id
         return
+    if isinstance(body, c.StartSession) and body.connector_id and not body.evse_uid:
+        raise InvalidParameters("connector_id needs evse_uid (#mod_commands_startsession_object)")
     row = await objects.get_own(session, locations.MODULE, body.location_id)
     if row is None:
         raise locations.UnknownLocation(f"Unknown location {body.location_id!r}")
@@ -171,7 +173,7 @@ async def _reserve(
         "authorization_reference": body.authorization_reference,
         "command_id": command_id,
     }
-    return (await reservations.upsert(session, IN, partner.id, body, data)).id
+    return (await reservations.request(session, IN, partner.id, body, data)).id
 
 
 class Report(BaseModel):
@@ -238,21 +240,26 @@ async def _reservation_outcome(
     connector_id: str | None,
 ) -> None:
     """A reservation that holds gets its Session (2.2.1 partners: status RESERVATION,
-    #mod_sessions_reservation); one cancelled ends it."""
+    #mod_sessions_reservation); one cancelled ends it. A result for a reservation that
+    has moved on (cancelled meanwhile, expired) changes nothing."""
     if rec.reservation_id is None:
         return
-    found = await session.get(Reservation, rec.reservation_id)
+    found = await session.get(Reservation, rec.reservation_id, with_for_update=True)
     if found is None:
         return
     accepted = result is c.CommandResultType.ACCEPTED
-    if rec.kind == c.CommandType.RESERVE_NOW.value and found.data.get("command_id") == rec.id:
-        found.status = "active" if accepted else "failed"
+    if rec.kind == c.CommandType.RESERVE_NOW.value:
+        settled = reservations.settle(found, rec.id, accepted)
         partner = await session.get(Partner, found.partner_id)
-        if accepted and partner is not None and partner.version != "2.1.1":
+        if settled == reservations.ACTIVATED and partner and partner.version != "2.1.1":
             await charging.reserve(session, settings, found, evse_uid, connector_id)
-    elif rec.kind == c.CommandType.CANCEL_RESERVATION.value and accepted:
+    elif rec.kind == c.CommandType.CANCEL_RESERVATION.value and accepted and _live(found):
         found.status = "cancelled"
         await charging.release(session, settings, found.id)
+
+
+def _live(found: Reservation) -> bool:
+    return found.status in reservations.LIVE
 
 
 async def cancel_reservation(
@@ -269,7 +276,9 @@ async def cancel_reservation(
     await charging.release(session, settings, found.id)
     command = await session.get(CommandRecord, found.data.get("command_id", ""))
     partner = await session.get(Partner, found.partner_id)
-    if command is not None and partner is not None:
+    # 2.1.1 has no such message: a second result on the ReserveNow's response_url would
+    # read as REJECTED there (its CommandResponseType has no CANCELED_RESERVATION).
+    if command is not None and partner is not None and partner.version != "2.1.1":
         text = [c.DisplayText(language="en", text=message[:512])] if message else None
         outcome = c.CommandResult(result=c.CommandResultType.CANCELED_RESERVATION, message=text)
         body = codec.result_to_wire(partner.version or "2.2.1", outcome)

@@ -190,7 +190,7 @@ async def send(
         records.apply_answer(rec, outcome, settings)
         failed = rec.state in (records.REJECTED, records.FAILED)
         if failed and rec.kind == c.CommandType.RESERVE_NOW.value:
-            await _reservation_status(session, rec, "failed")
+            await _reservation_from_result(session, rec, c.CommandResultType.REJECTED)
     return rec, name
 
 
@@ -231,20 +231,20 @@ async def _track_reservation(
         "authorization_reference": body.authorization_reference,
         "command_id": command_id,
     }
-    await reservations.upsert(session, OUT, partner.id, body, data)
-
-
-async def _reservation_status(session: AsyncSession, rec: CommandRecord, status: str) -> None:
-    await reservations.set_status(session, OUT, rec.partner_id, rec.reservation_id, status)
+    await reservations.request(session, OUT, partner.id, body, data)
 
 
 async def _reservation_from_result(
     session: AsyncSession, rec: CommandRecord, result: c.CommandResultType
 ) -> None:
+    """What the CPO's result means for our reservation (a late result for one that
+    has moved on changes nothing)."""
     accepted = result is c.CommandResultType.ACCEPTED
     if result is c.CommandResultType.CANCELED_RESERVATION:
-        await _reservation_status(session, rec, "cancelled")
+        await reservations.set_status(session, OUT, rec.partner_id, rec.reservation_id, "cancelled")
     elif rec.kind == c.CommandType.RESERVE_NOW.value:
-        await _reservation_status(session, rec, "active" if accepted else "failed")
+        found = await reservations.find(session, OUT, rec.partner_id, rec.reservation_id, lock=True)
+        if found is not None:
+            reservations.settle(found, rec.id, accepted)
     elif rec.kind == c.CommandType.CANCEL_RESERVATION.value and accepted:
-        await _reservation_status(session, rec, "cancelled")
+        await reservations.set_status(session, OUT, rec.partner_id, rec.reservation_id, "cancelled")

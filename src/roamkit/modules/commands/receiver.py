@@ -6,13 +6,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from roamkit.domain.context import ConversionContext
-from roamkit.modules.commands import codec, cpo
+from roamkit.modules.commands import codec, cpo, records
 from roamkit.modules.deps import DatabaseDep, PartnerCaller, SettingsDep
 from roamkit.modules.listing import routing_headers
 from roamkit.modules.locations.service import UnknownLocation
 from roamkit.protocol.envelope import OcpiResponse, ocpi_response
 from roamkit.protocol.errors import json_body
-from roamkit.protocol.headers import CORRELATION_ID
 from roamkit.protocol.status import StatusCode
 from roamkit.store.tables import Partner
 
@@ -39,6 +38,7 @@ def router(version: str) -> APIRouter:
     ) -> OcpiResponse:
         kind = codec.command_type(version, command)
         body = codec.parse_request(version, kind, await json_body(request), _ctx(caller.partner))
+        records.check_response_url(settings, caller.partner, str(body.response_url))
         headers = routing_headers(request, settings, caller, version)
         try:
             async with db.session() as session:
@@ -48,15 +48,15 @@ def router(version: str) -> APIRouter:
                     caller.partner,
                     kind,
                     body,
-                    request.headers.get(CORRELATION_ID),
+                    records.correlation_id(request.headers),
                 )
-        except UnknownLocation as exc:  # 2003, with the REJECTED answer the flow shows
+        except UnknownLocation as exc:  # 2003 with the REJECTED answer the flow shows; HTTP
+            # 200: the request is valid JSON to an endpoint that exists (status_codes.asciidoc)
             rejected = cpo.response(settings, cpo.c.CommandResponseType.REJECTED, str(exc))
             return ocpi_response(
                 codec.response_to_wire(version, rejected),
                 status_code=StatusCode.UNKNOWN_LOCATION,
                 status_message=str(exc),
-                http_status=404,
                 headers=headers,
             )
         cpo.arrival().set()  # committed: a long-polling charger side may take it now

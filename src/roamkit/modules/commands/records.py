@@ -12,16 +12,19 @@ failed). Received by us ("in", CPO side): ``waiting`` (the charger side has it u
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roamkit.config import Settings
-from roamkit.protocol.errors import NotFound
+from roamkit.partners.client import PartnerCallError, check_url
+from roamkit.protocol.errors import InvalidParameters, NotFound
+from roamkit.protocol.headers import CORRELATION_ID
 from roamkit.protocol.timeutil import format_datetime
 from roamkit.store.tables import CommandRecord, Partner
 from roamkit.sync import outbox
@@ -35,6 +38,30 @@ OPEN_STATES = (ACCEPTED, WAITING)
 
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+CORRELATION_MAX = 64
+"""Length of ``commands.correlation_id``; a longer header value is not carried on."""
+
+
+def correlation_id(headers: Mapping[str, str]) -> str | None:
+    """The request's X-Correlation-ID, to carry on to the result (when it fits)."""
+    value = headers.get(CORRELATION_ID)
+    return value if value and len(value) <= CORRELATION_MAX else None
+
+
+def check_response_url(settings: Settings, partner: Partner, url: str) -> None:
+    """A ``response_url`` we will call with the partner's token: an http(s) URL (https
+    unless ROAMKIT_ALLOW_INSECURE_URLS); from a party behind a hub, on the hub's own host
+    (we call it with our token at the hub, which no other host may see)."""
+    try:
+        check_url(url, settings.allow_insecure_urls)
+    except PartnerCallError as exc:
+        raise InvalidParameters(f"response_url: {exc}") from None
+    if partner.via_id is not None:
+        hosts = {urlsplit(e.url).netloc for e in partner.endpoints}
+        if urlsplit(url).netloc not in hosts:
+            raise InvalidParameters("response_url must point at the hub the request came through")
 
 
 def outcome(rec: CommandRecord) -> str | None:
