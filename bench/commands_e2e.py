@@ -12,7 +12,8 @@ eMSP, wait until the eMSP has the result, send STOP_SESSION, wait for its result
 
 Figures: per command, the eMSP's answer (``POST /api/commands``: eMSP → CPO and back)
 and the result's arrival as the driver sees it (the charger side, the CPO's outbox POST
-to ``response_url``, the driver's 20 ms poll); sessions per second. Reference, in the
+to ``response_url``; the driver looks every 20 ms in the eMSP's database file, not through
+its API, so the looking costs the nodes nothing); sessions per second. Reference, in the
 same run: bare admin reads (``GET /api/tariffs/{id}`` on the CPO) at the same
 concurrency, so the ratio says what a command's answer costs over one bare round trip.
 
@@ -26,7 +27,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import sqlite3
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -38,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (
     ADMIN_TOKEN,
+    CACHE_DIR,
     CpuWatch,
     Server,
     code_version,
@@ -45,8 +49,10 @@ from common import (
     log,
     machine,
     now_iso,
+    py_spy_record,
     register,
     roamkit_node,
+    summarize_stacks,
     verdict,
     workdir,
     write_result,
@@ -117,6 +123,7 @@ async def drive(
     left = list(range(n))
     stop = asyncio.Event()
     charger = asyncio.ensure_future(charger_side(cpo, stop, concurrency))
+    emsp_db = sqlite3.connect(f"file:{emsp.db_path}?mode=ro", uri=True, timeout=30)
     async with _client(emsp, concurrency) as c:
 
         async def command(body: dict[str, Any]) -> None:
@@ -125,9 +132,13 @@ async def drive(
             lat["answer"].append((time.perf_counter() - t0) * 1000)
             if rec["state"] != "accepted":
                 raise RuntimeError(f"not accepted: {rec}")
-            while rec["state"] == "accepted":
+            state = rec["state"]
+            while state == "accepted":  # read from the eMSP's file: the API stays unloaded
                 await asyncio.sleep(POLL_S)
-                rec = _ok(await c.get(f"/api/commands/{rec['id']}"))
+                state = emsp_db.execute(
+                    "select state from commands where id = ?", (rec["id"],)
+                ).fetchone()[0]
+            rec = _ok(await c.get(f"/api/commands/{rec['id']}"))
             if rec["outcome"] != "ACCEPTED":
                 raise RuntimeError(f"command ended {rec['state']} {rec['outcome']}: {rec}")
             lat["result"].append((time.perf_counter() - t0) * 1000)
@@ -153,6 +164,7 @@ async def drive(
         elapsed = time.perf_counter() - t0
     stop.set()
     await charger
+    emsp_db.close()
     return lat, elapsed
 
 
@@ -182,6 +194,9 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="small smoke run (40 sessions)")
     parser.add_argument("--sessions", type=int, default=None)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument(
+        "--profile", choices=("cpo", "emsp"), help="sample that node with py-spy while it runs"
+    )
     args = parser.parse_args()
     n = args.sessions or (40 if args.quick else 400)
     result: dict[str, Any] = {
@@ -225,7 +240,25 @@ def main() -> int:
         ref_s = asyncio.run(reference(cpo, calls, args.concurrency))
         log(f"reference: {calls} bare admin reads in {ref_s:.2f}s")
         watch = CpuWatch({"cpo": cpo.pid, "emsp": emsp.pid})
+        profiler = None
+        if args.profile:
+            out = CACHE_DIR / f"profile-commands-{args.profile}.txt"
+            out.parent.mkdir(exist_ok=True)
+            target = cpo if args.profile == "cpo" else emsp
+            profiler = subprocess.Popen(
+                py_spy_record(target.pid, 8 if args.quick else 25, out),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         lat, elapsed = asyncio.run(drive(cpo, emsp, n, args.concurrency))
+        if profiler is not None:
+            profiler.wait(timeout=120)
+            top = summarize_stacks(out)
+            result["profile"] = {"node": args.profile, **top}
+            for kind in ("self", "inclusive"):
+                log(f"{args.profile} profile, {kind} % of samples:")
+                for name, share in top[kind][:30]:
+                    log(f"  {share:5.1f}%  {name}")
         log(f"{n} sessions by command in {elapsed:.2f}s; waiting for the CDRs")
         wait_for(
             "every CDR at the eMSP",
