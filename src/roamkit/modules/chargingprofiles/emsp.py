@@ -74,19 +74,7 @@ class ProfileRequest(BaseModel):
 
 
 def parse_request(body: dict[str, Any]) -> ProfileRequest:
-    try:
-        return ProfileRequest.model_validate(body)
-    except ValidationError as exc:
-        raise invalid_object(exc, "charging profile request") from None
-
-
-async def _partner(session: AsyncSession, name: str) -> Partner:
-    partner = await repo.get_by_name(session, name)
-    if partner is None:
-        raise NotFound(f"Unknown partner {name!r}")
-    if partner.status != repo.REGISTERED or not partner.token_out:
-        raise InvalidParameters(f"Partner {name!r} is {partner.status}, not registered")
-    return partner
+    return records.parse_body(ProfileRequest, body, "charging profile request")
 
 
 def results_url(settings: Settings, record_id: str) -> str:
@@ -110,7 +98,7 @@ async def send(
     elif kind == GET:
         fields = {"duration": req.duration or DEFAULT_DURATION}
     async with db.session() as session:
-        partner = await _partner(session, req.partner)
+        partner = await records.sendable_partner(session, req.partner)
         base = None
         if partner.version == VERSION:
             base = repo.endpoint_url(partner, MODULE, "RECEIVER")

@@ -72,19 +72,7 @@ class CommandRequest(BaseModel):
 
 
 def parse_request(body: dict[str, Any]) -> CommandRequest:
-    try:
-        return CommandRequest.model_validate(body)
-    except ValidationError as exc:
-        raise invalid_object(exc, "command") from None
-
-
-async def _partner(session: AsyncSession, name: str) -> Partner:
-    partner = await repo.get_by_name(session, name)
-    if partner is None:
-        raise NotFound(f"Unknown partner {name!r}")
-    if partner.status != repo.REGISTERED or not partner.token_out:
-        raise InvalidParameters(f"Partner {name!r} is {partner.status}, not registered")
-    return partner
+    return records.parse_body(CommandRequest, body, "command")
 
 
 async def _own_token(session: AsyncSession, req: CommandRequest) -> c.Token:
@@ -129,7 +117,7 @@ async def send(
     now = utcnow()
     record_id = records.new_id()
     async with db.session() as session:
-        partner = await _partner(session, req.partner)
+        partner = await records.sendable_partner(session, req.partner)
         version = partner.version or "2.2.1"
         base = repo.endpoint_url(partner, "commands", "RECEIVER")
         token = None

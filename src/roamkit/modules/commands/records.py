@@ -15,19 +15,21 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roamkit.config import Settings
 from roamkit.partners.client import PartnerCallError, check_url
-from roamkit.protocol.errors import InvalidParameters, NotFound
+from roamkit.protocol.errors import InvalidParameters, NotFound, invalid_object
 from roamkit.protocol.headers import CORRELATION_ID
 from roamkit.protocol.timeutil import format_datetime
 from roamkit.store.tables import CommandRecord, Partner
 from roamkit.sync import outbox
+
+M = TypeVar("M", bound=BaseModel)
 
 OUT, IN = "out", "in"
 SENT, ACCEPTED, REJECTED, FAILED = "sent", "accepted", "rejected", "failed"
@@ -96,6 +98,26 @@ def record_json(rec: CommandRecord, partner_name: str | None = None) -> dict[str
         "created_at": format_datetime(rec.created_at),
         "updated_at": format_datetime(rec.updated_at),
     }
+
+
+async def sendable_partner(session: AsyncSession, name: str) -> Partner:
+    """The partner a request of ours goes to (management API): registered, with a token."""
+    from roamkit.partners import repository as repo
+
+    partner = await repo.get_by_name(session, name)
+    if partner is None:
+        raise NotFound(f"Unknown partner {name!r}")
+    if partner.status != repo.REGISTERED or not partner.token_out:
+        raise InvalidParameters(f"Partner {name!r} is {partner.status}, not registered")
+    return partner
+
+
+def parse_body(model: type[M], body: dict[str, Any], what: str) -> M:
+    """A management API body as ``model``; invalid fields answer 2001 with the reasons."""
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        raise invalid_object(exc, what) from None
 
 
 async def get(session: AsyncSession, record_id: str, *, lock: bool = False) -> CommandRecord:
