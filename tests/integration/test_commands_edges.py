@@ -132,3 +132,51 @@ def test_request_checks_at_the_cpo(tmp_path: Path) -> None:
         )  # fmt: skip
         assert long_id.status_code == 200 and long_id.json()["data"]["result"] == "ACCEPTED"
         assert ch.cpo.api_data("GET", "/api/charger/commands")[0]["type"] == "UNLOCK_CONNECTOR"
+
+
+def test_bad_input_on_every_new_endpoint_gets_an_envelope(tmp_path: Path) -> None:
+    """Garbage at the commands and charging profiles endpoints (OCPI and management API):
+    the right HTTP code and an OCPI envelope with a reason, never a 500."""
+    with charging_pair(tmp_path) as ch:
+        token = ch.pair.emsp_on_cpo
+        ocpi = f"{ch.cpo.url}/ocpi/2.2.1/cpo"
+        cases: list[tuple[Any, str, str, dict[str, Any], tuple[int, ...], int]] = [
+            (ch.cpo, "POST", f"{ocpi}/commands/START_SESSION", {"content": b"{nope"}, (400,), 2001),
+            (ch.cpo, "POST", f"{ocpi}/commands/START_SESSION", {"json": [1, 2]}, (200,), 2001),
+            (
+                ch.cpo,
+                "POST",
+                f"{ocpi}/commands/START_SESSION",
+                {"json": {"token": 5}},
+                (200,),
+                2001,
+            ),
+            (ch.cpo, "POST", f"{ocpi}/commands/SELF_DESTRUCT", {"json": {}}, (404,), 2000),
+            (ch.cpo, "PUT", f"{ocpi}/chargingprofiles/S1", {"content": b"\xff"}, (400,), 2001),
+            (ch.cpo, "PUT", f"{ocpi}/chargingprofiles/S1", {"json": {"x": 1}}, (200,), 2001),
+            (ch.cpo, "GET", f"{ocpi}/chargingprofiles/S1?duration=x", {}, (400,), 2001),
+        ]
+        for node, method, url, kw, http, code in cases:
+            resp = node.ocpi(method, url, token=token, **kw)
+            body = resp.json()
+            assert resp.status_code in http and body["status_code"] == code, (url, resp.text)
+            assert body["status_message"], url
+        no_token = ch.cpo.ocpi("POST", f"{ocpi}/commands/START_SESSION", json={})
+        assert no_token.status_code == 401 and no_token.json()["status_code"] == 2000
+        broken = {"content": b"[", "headers": {"content-type": "application/json"}}
+        stranger = {"partner": "x", "type": "STOP_SESSION", "session_id": "s"}
+        accepted = {"json": {"result": "ACCEPTED"}}
+        api: list[tuple[Any, str, str, dict[str, Any], int, int]] = [
+            (ch.emsp, "POST", "/api/commands", broken, 400, 2001),
+            (ch.emsp, "POST", "/api/commands", {"json": {"partner": "cpo"}}, 200, 2001),
+            (ch.emsp, "POST", "/api/commands", {"json": stranger}, 404, 2000),
+            (ch.emsp, "GET", "/api/commands/nope", {}, 404, 2000),
+            (ch.emsp, "POST", "/api/chargingprofiles", {"json": {"action": "melt"}}, 200, 2001),
+            (ch.cpo, "POST", "/api/charger/commands/nope/result", accepted, 404, 2000),
+            (ch.cpo, "POST", "/api/charger/commands/take?wait=soon", {}, 400, 2001),
+            (ch.cpo, "POST", "/api/charger/reservations/nope/cancel", {}, 404, 2000),
+        ]  # fmt: skip
+        for node, method, path, kw, http_status, code in api:
+            resp = node.api(method, path, **kw)
+            body = resp.json()
+            assert (resp.status_code, body["status_code"]) == (http_status, code), (path, resp.text)
