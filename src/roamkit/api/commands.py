@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -109,25 +110,36 @@ async def list_reservations(db: DatabaseDep, status: str | None = None) -> OcpiR
     return ocpi_response([_reservation_json(r, names) for r in rows])
 
 
+async def _long_poll(
+    wait: float, look: Callable[[], Awaitable[list[dict[str, Any]]]]
+) -> OcpiResponse:
+    """Answer what ``look`` finds, or look again when a request arrives in this process
+    (at least every second, for those arriving elsewhere) until ``wait`` seconds pass."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    while True:
+        arrived = cpo.arrival()
+        arrived.clear()
+        views = await look()
+        left = deadline - loop.time()
+        if views or left <= 0:
+            return ocpi_response(views)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(arrived.wait(), timeout=min(left, 1.0))
+
+
 @router.get("/charger/commands")
 async def pending_for_charger(
     db: DatabaseDep, wait: float = Query(0, ge=0, le=MAX_WAIT)
 ) -> OcpiResponse:
     """The waiting requests; with ``wait``, answers as soon as there is one (or when
     ``wait`` seconds pass). Requests stay listed until their result is reported."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + wait
-    while True:
-        arrived = cpo.arrival()
-        arrived.clear()
+
+    async def look() -> list[dict[str, Any]]:
         async with db.sessions() as session:
-            rows = await cpo.pending(session)
-            views = [await cpo.charger_view(session, r) for r in rows]
-        left = deadline - loop.time()
-        if views or left <= 0:
-            return ocpi_response(views)
-        with contextlib.suppress(TimeoutError):  # woken by an arrival here; else look again
-            await asyncio.wait_for(arrived.wait(), timeout=min(left, 1.0))
+            return [cpo.charger_view(r) for r in await cpo.pending(session)]
+
+    return await _long_poll(wait, look)
 
 
 @router.post("/charger/commands/take")
@@ -139,22 +151,15 @@ async def take_for_charger(
     """Hands out each waiting request once (a long poll of up to ``wait`` seconds): the
     loop an OCPP backend runs. What it took stays in ``GET /api/charger/commands``
     until reported, for a backend that restarts."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + wait
-    while True:
-        arrived = cpo.arrival()
-        arrived.clear()
+
+    async def look() -> list[dict[str, Any]]:
         async with db.sessions() as session:  # a look first: no write lock while idle
-            anything = bool(await cpo.pending(session, 1, untaken=True))
-        views: list[dict[str, Any]] = []
-        if anything:
-            async with db.session() as session:
-                views = [await cpo.charger_view(session, r) for r in await cpo.take(session, limit)]
-        left = deadline - loop.time()
-        if views or left <= 0:
-            return ocpi_response(views)
-        with contextlib.suppress(TimeoutError):  # woken by an arrival here; else look again
-            await asyncio.wait_for(arrived.wait(), timeout=min(left, 1.0))
+            if not await cpo.pending(session, 1, untaken=True):
+                return []
+        async with db.session() as session:
+            return [cpo.charger_view(r) for r in await cpo.take(session, limit)]
+
+    return await _long_poll(wait, look)
 
 
 @router.post("/charger/commands/{record_id}/result")

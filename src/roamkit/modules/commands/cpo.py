@@ -26,7 +26,7 @@ from roamkit.modules.commands.records import IN
 from roamkit.modules.locations import service as locations
 from roamkit.modules.sessions import charging
 from roamkit.protocol.errors import InvalidParameters, NotFound, invalid_object
-from roamkit.protocol.timeutil import utcnow
+from roamkit.protocol.timeutil import format_datetime, utcnow
 from roamkit.store import objects
 from roamkit.store.tables import ChargingSession, CommandRecord, Partner, Reservation
 
@@ -63,9 +63,15 @@ class Answer(Exception):
         self.message = message
 
 
-def response(settings: Settings, result: c.CommandResponseType, text: str | None = None) -> Any:
-    message = [c.DisplayText(language="en", text=text[:512])] if text else None
-    return c.CommandResponse(result=result, timeout=settings.command_timeout, message=message)
+def display(text: str | None) -> list[c.DisplayText] | None:
+    """A message for the partner (DisplayText is at most 512 characters)."""
+    return [c.DisplayText(language="en", text=text[:512])] if text else None
+
+
+def response(
+    settings: Settings, result: c.CommandResponseType, text: str | None = None
+) -> c.CommandResponse:
+    return c.CommandResponse(result=result, timeout=settings.command_timeout, message=display(text))
 
 
 async def receive(
@@ -208,8 +214,7 @@ async def finish(
     connector_id: str | None = None,
 ) -> None:
     """End a waiting command with ``result`` and queue it for the partner."""
-    text = [c.DisplayText(language="en", text=message[:512])] if message else None
-    outcome = c.CommandResult(result=result, message=text)
+    outcome = c.CommandResult(result=result, message=display(message))
     await _reservation_outcome(session, settings, rec, result, evse_uid, connector_id)
     timed_out = result is c.CommandResultType.TIMEOUT
     await records.finish(
@@ -279,8 +284,9 @@ async def cancel_reservation(
     # 2.1.1 has no such message: a second result on the ReserveNow's response_url would
     # read as REJECTED there (its CommandResponseType has no CANCELED_RESERVATION).
     if command is not None and partner is not None and partner.version != "2.1.1":
-        text = [c.DisplayText(language="en", text=message[:512])] if message else None
-        outcome = c.CommandResult(result=c.CommandResultType.CANCELED_RESERVATION, message=text)
+        outcome = c.CommandResult(
+            result=c.CommandResultType.CANCELED_RESERVATION, message=display(message)
+        )
         body = codec.result_to_wire(partner.version or "2.2.1", outcome)
         await records.post_to_partner(
             session, settings, command, partner, body, object_id=f"{command.id}-cancel"
@@ -319,14 +325,14 @@ async def take(session: AsyncSession, limit: int = 100) -> list[CommandRecord]:
     return rows
 
 
-async def charger_view(session: AsyncSession, rec: CommandRecord) -> dict[str, Any]:
+def charger_view(rec: CommandRecord) -> dict[str, Any]:
     """What the charger side needs to act: the request, with our reservation id in place
     of the eMSP's (the charger side never sees ids an eMSP chose, 221-CM-4)."""
     out: dict[str, Any] = {
         "id": rec.id,
         "module": rec.module,
         "type": rec.kind,
-        "deadline": rec.deadline_at.strftime("%Y-%m-%dT%H:%M:%SZ") if rec.deadline_at else None,
+        "deadline": format_datetime(rec.deadline_at) if rec.deadline_at else None,
         "taken": rec.handed_at is not None,
         "request": {k: v for k, v in rec.request.items() if k != "response_url"},
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
+from roamkit.domain import canonical as c
 from roamkit.domain.context import ConversionContext
 from roamkit.modules.commands import codec, cpo, records
 from roamkit.modules.deps import DatabaseDep, PartnerCaller, SettingsDep
@@ -52,7 +53,7 @@ def router(version: str) -> APIRouter:
                 )
         except UnknownLocation as exc:  # 2003 with the REJECTED answer the flow shows; HTTP
             # 200: the request is valid JSON to an endpoint that exists (status_codes.asciidoc)
-            rejected = cpo.response(settings, cpo.c.CommandResponseType.REJECTED, str(exc))
+            rejected = cpo.response(settings, c.CommandResponseType.REJECTED, str(exc))
             return ocpi_response(
                 codec.response_to_wire(version, rejected),
                 status_code=StatusCode.UNKNOWN_LOCATION,

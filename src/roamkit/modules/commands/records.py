@@ -22,10 +22,11 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roamkit.config import Settings
+from roamkit.partners import repository as repo
 from roamkit.partners.client import PartnerCallError, check_url
 from roamkit.protocol.errors import InvalidParameters, NotFound, invalid_object
 from roamkit.protocol.headers import CORRELATION_ID
-from roamkit.protocol.timeutil import format_datetime
+from roamkit.protocol.timeutil import format_datetime, utcnow
 from roamkit.store.tables import CommandRecord, Partner
 from roamkit.sync import outbox
 
@@ -102,8 +103,6 @@ def record_json(rec: CommandRecord, partner_name: str | None = None) -> dict[str
 
 async def sendable_partner(session: AsyncSession, name: str) -> Partner:
     """The partner a request of ours goes to (management API): registered, with a token."""
-    from roamkit.partners import repository as repo
-
     partner = await repo.get_by_name(session, name)
     if partner is None:
         raise NotFound(f"Unknown partner {name!r}")
@@ -197,8 +196,6 @@ async def finish(
 ) -> None:
     """End a request we received with ``result`` (canonical JSON) and queue it for the
     partner's ``response_url``; ``wire(version)`` gives the body in the partner's version."""
-    from roamkit.protocol.timeutil import utcnow
-
     rec.result = result
     close(rec, state, utcnow())
     partner = await session.get(Partner, rec.partner_id)
@@ -246,8 +243,6 @@ def read_answer(
 def apply_answer(rec: CommandRecord, outcome: dict[str, Any], settings: Settings) -> None:
     """Record the answer to a request we sent: ACCEPTED waits for the result until the
     partner's ``timeout`` plus our grace; a result that overtook the answer stays."""
-    from roamkit.protocol.timeutil import utcnow
-
     now = utcnow()
     rec.updated_at = now
     rec.error = outcome.get("error")

@@ -230,15 +230,22 @@ async def _command(
     rec = await session.get(CommandRecord, req.command_id or "", with_for_update=True)
     if rec is None or rec.direction != "in" or rec.kind != "START_SESSION":
         raise InvalidParameters(f"No START_SESSION command {req.command_id!r} from a partner")
-    token = c.Token.model_validate(rec.request["token"])
     if rec.state == "waiting":
         from roamkit.modules.commands import cpo
 
         await cpo.finish(session, settings, rec, c.CommandResultType.ACCEPTED)
-    update: dict[str, Any] = {"auth_method": c.AuthMethod.COMMAND}
-    reference = req.authorization_reference or rec.request.get("authorization_reference")
-    update["authorization_reference"] = reference
-    return req.model_copy(update=update), _cdr_token(token), rec.partner_id
+    return _on_behalf(req, rec.request, rec.partner_id)
+
+
+def _on_behalf(
+    req: StartSession, asked: dict[str, Any], partner_id: int
+) -> tuple[StartSession, c.CdrToken, int]:
+    """A session an eMSP asked for (a command, a reservation: ``asked`` holds its token
+    and authorization reference): the token's data, the eMSP, auth_method COMMAND."""
+    reference = req.authorization_reference or asked.get("authorization_reference")
+    update = {"auth_method": c.AuthMethod.COMMAND, "authorization_reference": reference}
+    token = c.Token.model_validate(asked["token"])
+    return req.model_copy(update=update), _cdr_token(token), partner_id
 
 
 async def _token(session: AsyncSession, req: StartSession) -> tuple[c.CdrToken, int | None]:
@@ -415,20 +422,16 @@ async def reserve(
     if evse is None or not evse.connectors:
         return None
     connector = connector_id or evse.connectors[0].id
-    cdr_token = _cdr_token(c.Token.model_validate(reservation.data["token"]))
     req = StartSession(
         id=reservation.id,
-        cdr_token=cdr_token,
+        reservation_id=reservation.id,
         location_id=location.id,
         evse_uid=evse.uid,
         connector_id=connector,
-        auth_method=c.AuthMethod.COMMAND,
-        authorization_reference=reservation.data.get("authorization_reference"),
     )
+    req, cdr_token, audience = _on_behalf(req, reservation.data, reservation.partner_id)
     status = c.SessionStatus.RESERVATION
-    return await _open(
-        session, settings, req, reservation.id, cdr_token, reservation.partner_id, status
-    )
+    return await _open(session, settings, req, reservation.id, cdr_token, audience, status)
 
 
 async def release(session: AsyncSession, settings: Settings, session_id: str) -> None:
@@ -457,11 +460,7 @@ async def _reserved(
     if found.status not in ("requested", "active"):
         raise InvalidParameters(f"Reservation {req.reservation_id!r} is {found.status}")
     found.status = "used"
-    token = c.Token.model_validate(found.data["token"])
-    update: dict[str, Any] = {"auth_method": c.AuthMethod.COMMAND}
-    reference = req.authorization_reference or found.data.get("authorization_reference")
-    update["authorization_reference"] = reference
-    return req.model_copy(update=update), _cdr_token(token), found.partner_id
+    return _on_behalf(req, found.data, found.partner_id)
 
 
 async def _reserved_session(
