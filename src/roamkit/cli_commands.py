@@ -44,14 +44,27 @@ Wait = Annotated[
 ENDED = ("done", "rejected", "failed", "timed_out")
 
 
-def _send(api_url: str | None, wait: bool, **fields: Any) -> None:
-    rec = _api("POST", "/api/commands", api_url, json=_body(**fields))
-    while wait and rec["state"] not in ENDED:
+def follow(rec: dict[str, Any], api_url: str | None) -> dict[str, Any]:
+    """The record (a command or a charging profile request) once it has ended."""
+    while rec["state"] not in ENDED:
         time.sleep(0.5)
         rec = _api("GET", f"/api/commands/{rec['id']}", api_url)
-    _print(rec)
-    if wait and rec["outcome"] != "ACCEPTED":
+    return rec
+
+
+def exit_unless_accepted(rec: dict[str, Any]) -> None:
+    """``--wait``: a request that ended any other way fails the command (exit 1)."""
+    if rec["outcome"] != "ACCEPTED":
         raise typer.Exit(1)
+
+
+def _send(api_url: str | None, wait: bool, **fields: Any) -> None:
+    rec = _api("POST", "/api/commands", api_url, json=_body(**fields))
+    if wait:
+        rec = follow(rec, api_url)
+    _print(rec)
+    if wait:
+        exit_unless_accepted(rec)
 
 
 @command_app.command("start-session")

@@ -12,7 +12,6 @@ the calls, takes the results on its ``response_url`` and keeps the deadlines.
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,6 +20,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from roamkit.cli_commands import exit_unless_accepted, follow
 from roamkit.cli_sessions import ApiUrl, _api, _body, _print
 
 profile_app = typer.Typer(
@@ -49,7 +49,6 @@ File = Annotated[
     Path | None,
     typer.Option("--file", exists=True, dir_okay=False, help="The profile as JSON."),
 ]
-ENDED = ("done", "rejected", "failed", "timed_out")
 
 
 def _profile(limit: float | None, unit: str, file: Path | None, key: str) -> dict[str, Any]:
@@ -104,12 +103,11 @@ def _show_record(rec: dict[str, Any], as_json: bool) -> None:
 
 def _send(api_url: str | None, wait: bool, as_json: bool, **fields: Any) -> None:
     rec = _api("POST", "/api/chargingprofiles", api_url, json=_body(**fields))
-    while wait and rec["state"] not in ENDED:
-        time.sleep(0.5)
-        rec = _api("GET", f"/api/commands/{rec['id']}", api_url)
+    if wait:
+        rec = follow(rec, api_url)
     _show_record(rec, as_json)
-    if wait and rec["outcome"] != "ACCEPTED":
-        raise typer.Exit(1)
+    if wait:
+        exit_unless_accepted(rec)
 
 
 @profile_app.command("set")
